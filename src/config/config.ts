@@ -1,0 +1,177 @@
+/**
+ * The configuration of a run: what `defineConfig` checks and `load` uses. Defaults are
+ * filled in one place (`resolveConfig`); every error names the key at fault.
+ */
+import { ConfigurationError } from '../errors.js';
+import { isExecutor, type Executor } from '../executors/executor.js';
+
+export type CheckpointMode = 'task_exit' | 'periodic' | 'dfk_exit' | 'manual';
+export type StrategyName = 'none' | 'simple' | 'htexAutoScale';
+
+/** A read-only view of a task given to `retryHandler`. */
+export interface TaskRecordView {
+  readonly id: number;
+  readonly appName: string;
+  readonly executor: string | undefined;
+  readonly failCount: number;
+  readonly failCost: number;
+  readonly tries: readonly { tryId: number; error?: Error }[];
+}
+
+export interface MonitoringOptions {
+  /** `sqlite:///path/monitoring.db` (default: `monitoring.db` in the run dir) or `postgresql://…`. */
+  dbUrl?: string;
+  /** Seconds between resource samples of each worker. */
+  resourceMonitoringInterval?: number;
+  workflowName?: string;
+  workflowVersion?: string;
+}
+
+export interface Config {
+  /** Where tasks run; labels must be unique. */
+  executors: Executor[];
+  /** Parent of each run's `NNN/` directory. Default `./runinfo`. */
+  runDir?: string;
+  /** Retry budget per task. Default 0. */
+  retries?: number;
+  /** Cost of a failed try (default 1 each); the task is retried while the total ≤ `retries`. */
+  retryHandler?: (error: Error, taskRecord: TaskRecordView) => number;
+  /** Whether apps declared with `cache: true` reuse results. Default true. */
+  appCache?: boolean;
+  checkpointMode?: CheckpointMode | null;
+  /** Seconds (or `'HH:MM:SS'`) between checkpoints in `'periodic'` mode. Default 1800. */
+  checkpointPeriod?: number | string;
+  /** Checkpoint directories of earlier runs to reuse results from. */
+  checkpointFiles?: string[];
+  strategy?: StrategyName;
+  /** Seconds between strategy passes. Default 5. */
+  strategyPeriod?: number;
+  /** Seconds a block may stay idle before the strategy scales it in. Default 120. */
+  maxIdletime?: number;
+  /** Monitoring database; off when absent. `true` uses every default. */
+  monitoring?: MonitoringOptions | boolean | null;
+  /** Write `parsl.log` in the run dir. Default true. */
+  initializeLogging?: boolean;
+}
+
+/** A Config with every default filled in. */
+export interface ResolvedConfig {
+  executors: Executor[];
+  runDir: string;
+  retries: number;
+  retryHandler: ((error: Error, taskRecord: TaskRecordView) => number) | undefined;
+  appCache: boolean;
+  checkpointMode: CheckpointMode | null;
+  checkpointPeriod: number;
+  checkpointFiles: string[];
+  strategy: StrategyName;
+  strategyPeriod: number;
+  maxIdletime: number;
+  monitoring: MonitoringOptions | null;
+  initializeLogging: boolean;
+}
+
+type Check = (value: unknown) => string | undefined;
+
+const nonNegativeNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'a non-negative number');
+const positiveNumber: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'a positive number');
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
+const oneOf = (...options: (string | null)[]): Check => (v) =>
+  (options.includes(v as string | null) ? undefined : `one of ${options.map((o) => JSON.stringify(o)).join(', ')}`);
+
+const CHECKS: Record<keyof Config, Check> = {
+  executors: (v) => {
+    if (!Array.isArray(v) || v.length === 0) return 'a non-empty array of executors';
+    const bad = v.findIndex((e) => !isExecutor(e));
+    return bad >= 0 ? `an array of executors (element ${bad} is not an executor)` : undefined;
+  },
+  runDir: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'a non-empty string'),
+  retries: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'a non-negative integer'),
+  retryHandler: (v) => (typeof v === 'function' ? undefined : 'a function (error, taskRecord) => cost'),
+  appCache: bool,
+  checkpointMode: oneOf('task_exit', 'periodic', 'dfk_exit', 'manual', null),
+  checkpointPeriod: (v) => (typeof v === 'string' ? (parseDuration(v) === undefined ? "a duration like '00:30:00'" : undefined) : positiveNumber(v)),
+  checkpointFiles: (v) => (Array.isArray(v) && v.every((f) => typeof f === 'string') ? undefined : 'an array of paths'),
+  strategy: oneOf('none', 'simple', 'htexAutoScale'),
+  strategyPeriod: positiveNumber,
+  maxIdletime: nonNegativeNumber,
+  monitoring: (v) => (v === null || typeof v === 'boolean' || (typeof v === 'object' && !Array.isArray(v)) ? undefined : 'an object { dbUrl?, resourceMonitoringInterval?, workflowName?, workflowVersion? }'),
+  initializeLogging: bool,
+};
+
+const MONITORING_CHECKS: Record<keyof MonitoringOptions, Check> = {
+  dbUrl: (v) => (typeof v === 'string' && /^(sqlite|postgres(ql)?):\/\//.test(v) ? undefined : 'a sqlite:/// or postgresql:// URL'),
+  resourceMonitoringInterval: nonNegativeNumber,
+  workflowName: (v) => (typeof v === 'string' ? undefined : 'a string'),
+  workflowVersion: (v) => (typeof v === 'string' ? undefined : 'a string'),
+};
+
+/** `'HH:MM:SS'`, `'MM:SS'` or seconds as text → seconds. */
+export function parseDuration(text: string): number | undefined {
+  if (!/^\d+(:\d{1,2}){0,2}$/.test(text.trim())) return undefined;
+  return text.trim().split(':').reduce((total, part) => total * 60 + Number(part), 0);
+}
+
+function checkKeys(object: Record<string, unknown>, checks: Record<string, Check>, prefix: string): void {
+  for (const key of Object.keys(object)) {
+    const check = checks[key];
+    if (!check) {
+      throw new ConfigurationError(`unknown config key '${prefix}${key}' (known keys: ${Object.keys(checks).join(', ')})`, `${prefix}${key}`);
+    }
+    const value = object[key];
+    if (value === undefined) continue;
+    const expected = check(value);
+    if (expected) {
+      throw new ConfigurationError(`config key '${prefix}${key}' must be ${expected}, got ${describe(value)}`, `${prefix}${key}`);
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return `an object`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Checks a config and returns it unchanged (typed). Throws ConfigurationError naming the key. */
+export function defineConfig(config: Config): Config {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigurationError('a config must be an object with at least `executors`');
+  }
+  checkKeys(config as unknown as Record<string, unknown>, CHECKS, '');
+  if (config.executors === undefined) throw new ConfigurationError("config key 'executors' is required", 'executors');
+  const labels = new Set<string>();
+  for (const executor of config.executors) {
+    if (labels.has(executor.label)) {
+      throw new ConfigurationError(`config key 'executors': label '${executor.label}' is used twice; labels must be unique`, 'executors');
+    }
+    labels.add(executor.label);
+  }
+  if (typeof config.monitoring === 'object' && config.monitoring !== null) {
+    checkKeys(config.monitoring as Record<string, unknown>, MONITORING_CHECKS, 'monitoring.');
+  }
+  return config;
+}
+
+/** Validates and fills every default. */
+export function resolveConfig(config: Config): ResolvedConfig {
+  defineConfig(config);
+  const period = config.checkpointPeriod;
+  return {
+    executors: config.executors,
+    runDir: config.runDir ?? 'runinfo',
+    retries: config.retries ?? 0,
+    retryHandler: config.retryHandler,
+    appCache: config.appCache ?? true,
+    checkpointMode: config.checkpointMode ?? null,
+    checkpointPeriod: period === undefined ? 1800 : typeof period === 'string' ? parseDuration(period)! : period,
+    checkpointFiles: config.checkpointFiles ?? [],
+    strategy: config.strategy ?? 'simple',
+    strategyPeriod: config.strategyPeriod ?? 5,
+    maxIdletime: config.maxIdletime ?? 120,
+    monitoring: config.monitoring === true ? {} : config.monitoring ? config.monitoring : null,
+    initializeLogging: config.initializeLogging ?? true,
+  };
+}

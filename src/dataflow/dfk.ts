@@ -1,0 +1,421 @@
+/**
+ * The DataFlowKernel: turns app calls into task records, waits for their dependencies,
+ * hands ready tasks to executors, and settles futures with what comes back.
+ */
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import type { AppDefinition, AppSubmitter } from '../apps/app.js';
+import { keywordsOf, outputFiles, stdStreamSpec, type AppKeywords } from '../apps/keywords.js';
+import type { ResolvedConfig } from '../config/config.js';
+import { DataFuture } from '../data/data-future.js';
+import type { File } from '../data/file.js';
+import { ConfigurationError, DependencyError, JoinError, TaskCancelledError, type FailedTask } from '../errors.js';
+import type { Executor, ExecutorTask, TaskOutcome } from '../executors/executor.js';
+import type { CodeSpec } from '../serialize/code.js';
+import { Logger } from '../util/logger.js';
+import { AppFuture, type FutureOwner } from './app-future.js';
+import { isThenable, scanArguments, substitute } from './dependencies.js';
+import { makeRunDir } from './run-dir.js';
+import { TaskRecord, type TaskState } from './task-record.js';
+
+/** Counts for progress displays and `status`. */
+export interface TaskCounts {
+  submitted: number;
+  /** Waiting for dependencies. */
+  pending: number;
+  /** Handed to an executor (queued there or running). */
+  running: number;
+  done: number;
+  failed: number;
+}
+
+const JOIN_EXECUTOR = '_parsl_internal';
+
+function taskIdOf(thenable: PromiseLike<unknown>): number | undefined {
+  if (thenable instanceof AppFuture || thenable instanceof DataFuture) return thenable.taskId;
+  return undefined;
+}
+
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(`non-Error value thrown: ${String(thrown)}`);
+}
+
+export class DataFlowKernel implements AppSubmitter, FutureOwner {
+  readonly runDir: string;
+  readonly logger: Logger;
+  #executors = new Map<string, Executor>();
+  #labels: string[];
+  #tasks = new Map<number, TaskRecord>();
+  #nextTaskId = 0;
+  #counts: TaskCounts = { submitted: 0, pending: 0, running: 0, done: 0, failed: 0 };
+  #closed = false;
+  #cleanupPromise: Promise<void> | undefined;
+  /** Called once cleanup has finished (used by `load` to clear the current DFK). */
+  onCleanup: (() => void) | undefined;
+
+  private constructor(readonly config: ResolvedConfig) {
+    this.runDir = makeRunDir(config.runDir);
+    this.logger = new Logger(config.initializeLogging ? join(this.runDir, 'parsl.log') : undefined, 'dfk');
+    this.#labels = config.executors.map((e) => e.label);
+    for (const executor of config.executors) this.#executors.set(executor.label, executor);
+  }
+
+  /** Creates the run directory and starts every executor. */
+  static async start(config: ResolvedConfig): Promise<DataFlowKernel> {
+    const dfk = new DataFlowKernel(config);
+    dfk.logger.info(`parsl-ts DataFlowKernel starting: run dir ${dfk.runDir}, host ${hostname()}, pid ${process.pid}, executors ${dfk.#labels.join(', ')}`);
+    const context = {
+      runDir: dfk.runDir,
+      logger: dfk.logger,
+      deliver: (taskId: number, tryId: number, outcome: TaskOutcome) => dfk.#deliver(taskId, tryId, outcome),
+    };
+    const started: Executor[] = [];
+    try {
+      for (const executor of config.executors) {
+        await executor.start(context);
+        started.push(executor);
+      }
+    } catch (error) {
+      await Promise.allSettled(started.map((e) => e.shutdown()));
+      dfk.logger.error(`executor start failed: ${(error as Error).stack}`);
+      await dfk.logger.flush();
+      throw error;
+    }
+    return dfk;
+  }
+
+  get executors(): ReadonlyMap<string, Executor> {
+    return this.#executors;
+  }
+
+  counts(): TaskCounts {
+    return { ...this.#counts };
+  }
+
+  /** Live task records (ended tasks are released). */
+  taskRecord(taskId: number): TaskRecord | undefined {
+    return this.#tasks.get(taskId);
+  }
+
+  submit(definition: AppDefinition, args: unknown[]): AppFuture<unknown> {
+    const id = this.#nextTaskId++;
+    const future = new AppFuture<unknown>();
+    future.taskId = id;
+    future.owner = this;
+    const record = new TaskRecord(id, definition, args, future);
+    this.#counts.submitted++;
+    if (this.#closed) {
+      this.#fail(record, new ConfigurationError(`task ${id} (${definition.name}) submitted after cleanup() of its DataFlowKernel`), 'failed');
+      return future;
+    }
+    this.#tasks.set(id, record);
+    this.logger.info(`Task ${id} submitted for app ${definition.name}`);
+    const keywords = keywordsOf(args);
+    if (keywords !== undefined) {
+      try {
+        this.#applyKeywords(record, keywords);
+      } catch (error) {
+        this.#fail(record, asError(error), 'failed');
+        return future;
+      }
+    }
+    const scan = scanArguments(record.args);
+    record.hasFiles = scan.hasFiles;
+    if (scan.thenables.length === 0) this.#launch(record);
+    else this.#awaitDependencies(record, scan.thenables);
+    return future;
+  }
+
+  #applyKeywords(record: TaskRecord, keywords: AppKeywords): void {
+    const autoPath = (stream: string) => () => join(this.runDir, 'task_logs', String(Math.floor(record.id / 10000)).padStart(4, '0'),
+      `task_${String(record.id).padStart(4, '0')}_${record.definition.name}.${stream}`);
+    record.stdout = stdStreamSpec('stdout', keywords.stdout, autoPath('stdout'));
+    record.stderr = stdStreamSpec('stderr', keywords.stderr, autoPath('stderr'));
+    record.future.stdout = record.stdout?.path;
+    record.future.stderr = record.stderr?.path;
+    if (keywords.walltime !== undefined) {
+      if (typeof keywords.walltime !== 'number' || !(keywords.walltime > 0)) {
+        throw new TypeError(`keyword 'walltime' of app ${record.definition.name} must be a positive number of seconds, got ${String(keywords.walltime)}`);
+      }
+      record.walltime = keywords.walltime;
+    }
+    if (keywords.priority !== undefined) {
+      if (typeof keywords.priority !== 'number' || Number.isNaN(keywords.priority)) {
+        throw new TypeError(`keyword 'priority' of app ${record.definition.name} must be a number, got ${String(keywords.priority)}`);
+      }
+      record.priority = keywords.priority;
+    }
+    if (keywords.resourceSpecification !== undefined) record.resourceSpecification = keywords.resourceSpecification;
+    const files = outputFiles(keywords.outputs);
+    if (files.length > 0) {
+      record.outputs = files.map((file) => new DataFuture(file, record.id));
+      record.future.outputs = record.outputs;
+    }
+    // The function sees resolved stream paths (AUTO_LOGNAME and Files become strings).
+    const streamsChanged = (keywords.stdout !== undefined && typeof keywords.stdout !== 'string')
+      || (keywords.stderr !== undefined && typeof keywords.stderr !== 'string');
+    if (streamsChanged || (keywords.outputs !== undefined && files.some((f, i) => f !== keywords.outputs![i]))) {
+      const copy: Record<string, unknown> = { ...keywords };
+      if (record.stdout) copy.stdout = record.stdout.path;
+      if (record.stderr) copy.stderr = record.stderr.path;
+      if (keywords.outputs !== undefined) copy.outputs = files;
+      record.args = [...record.args.slice(0, -1), copy];
+    }
+  }
+
+  #awaitDependencies(record: TaskRecord, thenables: PromiseLike<unknown>[]): void {
+    record.state = 'pending';
+    this.#counts.pending++;
+    record.waitingOn = thenables.length;
+    const resolved = new Map<unknown, unknown>();
+    let failures: FailedTask[] | undefined;
+    const settleOne = () => {
+      if (--record.waitingOn > 0) return;
+      if (record.state !== 'pending') return; // cancelled meanwhile
+      this.#counts.pending--;
+      if (failures) {
+        this.logger.info(`Task ${record.id} failed: dependencies ${failures.map((f) => f.taskId ?? 'promise').join(', ')} failed`);
+        this.#fail(record, new DependencyError(failures, record.id), 'dep_fail');
+        return;
+      }
+      record.args = substitute(record.args, resolved) as unknown[];
+      record.hasFiles = true;
+      this.#launch(record);
+    };
+    for (const thenable of thenables) {
+      const onValue = (value: unknown) => { resolved.set(thenable, value); settleOne(); };
+      const onError = (error: unknown) => {
+        (failures ??= []).push({ taskId: taskIdOf(thenable), error: asError(error) });
+        settleOne();
+      };
+      if (thenable instanceof Promise) Promise.prototype.then.call(thenable, onValue, onError);
+      else Promise.resolve(thenable).then(onValue, onError);
+    }
+  }
+
+  #launch(record: TaskRecord): void {
+    const definition = record.definition;
+    if (definition.kind === 'join') {
+      this.#runJoin(record);
+      return;
+    }
+    let code: CodeSpec | Promise<CodeSpec>;
+    try {
+      code = definition.code!();
+    } catch (error) {
+      this.#fail(record, asError(error), 'failed');
+      return;
+    }
+    if (code instanceof Promise) {
+      code.then((spec) => this.#submitToExecutor(record, spec), (error: unknown) => this.#fail(record, asError(error), 'failed'));
+    } else {
+      this.#submitToExecutor(record, code);
+    }
+  }
+
+  #chooseExecutor(record: TaskRecord): Executor {
+    const wanted = record.definition.executors;
+    if (wanted === 'all') {
+      const label = this.#labels.length === 1 ? this.#labels[0]! : this.#labels[Math.floor(Math.random() * this.#labels.length)]!;
+      return this.#executors.get(label)!;
+    }
+    const label = wanted.length === 1 ? wanted[0]! : wanted[Math.floor(Math.random() * wanted.length)]!;
+    const executor = this.#executors.get(label);
+    if (!executor) {
+      throw new ConfigurationError(`app ${record.definition.name} asks for executor '${label}', but the config has only ${this.#labels.map((l) => `'${l}'`).join(', ')}`, 'executors');
+    }
+    return executor;
+  }
+
+  #submitToExecutor(record: TaskRecord, code: CodeSpec): void {
+    if (record.state === 'cancelled') return;
+    let executor: Executor;
+    try {
+      executor = this.#chooseExecutor(record);
+    } catch (error) {
+      this.#fail(record, asError(error), 'failed');
+      return;
+    }
+    const tryId = record.tries.length;
+    record.executor = executor.label;
+    record.tries.push({ tryId, executor: executor.label, launchedAt: Date.now() });
+    this.#setState(record, 'launched');
+    const task: ExecutorTask = {
+      taskId: record.id, tryId, appName: record.definition.name,
+      kind: record.definition.kind === 'bash' ? 'bash' : 'function', code, args: record.args,
+    };
+    if (record.hasFiles) task.hasFiles = true;
+    if (record.stdout) task.stdout = record.stdout;
+    if (record.stderr) task.stderr = record.stderr;
+    if (record.walltime !== undefined) task.walltime = record.walltime;
+    if (record.priority !== undefined) task.priority = record.priority;
+    if (record.resourceSpecification) task.resourceSpecification = record.resourceSpecification;
+    if (record.outputs) {
+      task.outputs = record.outputs.filter((d) => d.file.scheme === 'file').map((d) => d.file.filepath);
+    }
+    this.logger.info(`Task ${record.id} try ${tryId} launched on executor ${executor.label}`);
+    executor.submit(task);
+  }
+
+  #runJoin(record: TaskRecord): void {
+    record.executor = JOIN_EXECUTOR;
+    this.#setState(record, 'joining');
+    let returned: unknown;
+    try {
+      returned = (record.definition.fn as (...args: unknown[]) => unknown)(...record.args);
+    } catch (error) {
+      this.#fail(record, asError(error), 'failed');
+      return;
+    }
+    const waitAll = (inner: unknown[]) => {
+      const bad = inner.findIndex((item) => !isThenable(item));
+      if (bad >= 0) {
+        this.#fail(record, new TypeError(`join app ${record.definition.name} must return a future or an array of futures; element ${bad} is a ${typeof inner[bad]}`), 'failed');
+        return;
+      }
+      Promise.allSettled(inner as PromiseLike<unknown>[]).then((outcomes) => {
+        const failed: FailedTask[] = [];
+        outcomes.forEach((o, i) => { if (o.status === 'rejected') failed.push({ taskId: taskIdOf(inner[i] as PromiseLike<unknown>), error: asError(o.reason) }); });
+        if (failed.length > 0) this.#fail(record, new JoinError(failed, record.id), 'failed');
+        else this.#succeed(record, outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value));
+      });
+    };
+    if (Array.isArray(returned)) {
+      waitAll(returned);
+    } else if (isThenable(returned)) {
+      Promise.resolve(returned).then(
+        (value) => {
+          if (Array.isArray(value) && value.some(isThenable)) waitAll(value);
+          else this.#succeed(record, value);
+        },
+        (error: unknown) => this.#fail(record, new JoinError([{ taskId: taskIdOf(returned as PromiseLike<unknown>), error: asError(error) }], record.id), 'failed'),
+      );
+    } else {
+      this.#fail(record, new TypeError(`join app ${record.definition.name} must return a future or an array of futures, got ${returned === null ? 'null' : typeof returned}`), 'failed');
+    }
+  }
+
+  #deliver(taskId: number, tryId: number, outcome: TaskOutcome): void {
+    const record = this.#tasks.get(taskId);
+    if (record === undefined || record.tries.length - 1 !== tryId) return; // stale try
+    const attempt = record.tries[tryId]!;
+    attempt.endedAt = Date.now();
+    if (outcome.ok) {
+      this.logger.info(`Task ${taskId} try ${tryId} completed (exec_done)`);
+      this.#succeed(record, outcome.value);
+      return;
+    }
+    attempt.error = outcome.error;
+    this.#retryOrFail(record, outcome.error);
+  }
+
+  #retryOrFail(record: TaskRecord, error: Error): void {
+    record.failCount++;
+    let cost = 1;
+    if (this.config.retryHandler) {
+      try {
+        cost = this.config.retryHandler(error, record);
+      } catch (handlerError) {
+        this.logger.error(`Task ${record.id}: retryHandler threw: ${(handlerError as Error).message}`);
+        this.#fail(record, asError(handlerError), 'failed');
+        return;
+      }
+    }
+    record.failCost += cost;
+    if (record.failCost <= this.config.retries) {
+      this.logger.info(`Task ${record.id} try ${record.tries.length - 1} failed (${error.name}: ${error.message}); retrying (cost ${record.failCost} of ${this.config.retries})`);
+      this.#counts.running--;
+      record.state = 'pending';
+      this.#launch(record);
+      return;
+    }
+    this.logger.info(`Task ${record.id} failed after ${record.tries.length} tries: ${error.name}: ${error.message}`);
+    this.#fail(record, error, 'failed');
+  }
+
+  #setState(record: TaskRecord, state: TaskState): void {
+    const before = record.state;
+    if ((before === 'launched' || before === 'joining') && state !== 'launched' && state !== 'joining') this.#counts.running--;
+    if ((state === 'launched' || state === 'joining') && before !== 'launched' && before !== 'joining') this.#counts.running++;
+    record.state = state;
+  }
+
+  #succeed(record: TaskRecord, value: unknown, state: TaskState = 'exec_done'): void {
+    this.#setState(record, state);
+    this.#release(record);
+    this.#counts.done++;
+    record.future.settleValue(value);
+    if (record.outputs) for (const output of record.outputs) output.settleValue(output.file as File);
+  }
+
+  #fail(record: TaskRecord, error: Error, state: TaskState): void {
+    this.#setState(record, state);
+    this.#release(record);
+    this.#counts.failed++;
+    if (state !== 'dep_fail') this.logger.info(`Task ${record.id} ${state}: ${error.name}: ${error.message}`);
+    record.future.settleError(error);
+    if (record.outputs) for (const output of record.outputs) output.settleError(error);
+  }
+
+  #release(record: TaskRecord): void {
+    this.#tasks.delete(record.id);
+    record.args = [];
+    if (this.#tasks.size === 0) this.#notifyIdle();
+  }
+
+  #idleWaiters: (() => void)[] = [];
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  cancelTask(taskId: number): boolean {
+    const record = this.#tasks.get(taskId);
+    if (record === undefined) return false;
+    if (record.state === 'unsched' || record.state === 'pending') {
+      if (record.state === 'pending') this.#counts.pending--;
+      this.logger.info(`Task ${taskId} cancelled before launch`);
+      this.#fail(record, new TaskCancelledError(taskId), 'cancelled');
+      return true;
+    }
+    if (record.state === 'launched' && record.executor !== undefined && this.#executors.get(record.executor)?.cancel(taskId)) {
+      this.logger.info(`Task ${taskId} cancelled while queued in executor ${record.executor}`);
+      this.#fail(record, new TaskCancelledError(taskId), 'cancelled');
+      return true;
+    }
+    return false;
+  }
+
+  /** Resolves when every task submitted so far has ended. */
+  async waitForCurrentTasks(): Promise<void> {
+    const pending = [...this.#tasks.values()].map((record) => record.future);
+    await Promise.allSettled(pending);
+  }
+
+  /** Resolves once no task is alive (including tasks submitted while waiting). */
+  #whenIdle(): Promise<void> {
+    if (this.#tasks.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Waits for every task, stops executors, flushes logs; idempotent. */
+  cleanup(): Promise<void> {
+    this.#cleanupPromise ??= (async () => {
+      this.logger.info('cleanup: waiting for tasks to end');
+      await this.#whenIdle();
+      this.#closed = true;
+      await Promise.allSettled([...this.#executors.values()].map((executor) => executor.shutdown()));
+      const c = this.#counts;
+      this.logger.info(`cleanup: done (${c.submitted} tasks: ${c.done} done, ${c.failed} failed)`);
+      await this.logger.flush();
+      this.onCleanup?.();
+    })();
+    return this.#cleanupPromise;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.cleanup();
+  }
+}

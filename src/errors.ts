@@ -1,0 +1,157 @@
+/**
+ * Every error parsl-ts raises. Each class carries the data a caller needs and a stable
+ * `code` string; the worker side imports this file too, so it must stay dependency-free.
+ */
+
+/** Base of every parsl-ts error. */
+export class ParslError extends Error {
+  /** Stable machine-readable identifier, e.g. `PARSL_DEPENDENCY`. */
+  readonly code: string = 'PARSL_ERROR';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The configuration (or the way it was loaded) is wrong; names the offending key. */
+export class ConfigurationError extends ParslError {
+  override readonly code: string = 'PARSL_CONFIGURATION';
+  constructor(message: string, readonly key?: string) {
+    super(message);
+  }
+}
+
+/** `currentDfk()` or an app call while no DataFlowKernel is loaded. */
+export class NoDataFlowKernelError extends ConfigurationError {
+  override readonly code = 'PARSL_NO_DFK';
+  constructor(message = 'no DataFlowKernel is loaded: call `await load(config)` first') {
+    super(message);
+  }
+}
+
+export interface FailedTask {
+  /** Task id of the failed upstream app future; undefined for a plain Promise. */
+  taskId: number | undefined;
+  error: Error;
+}
+
+function describeFailures(failed: FailedTask[]): string {
+  return failed
+    .map((f) => `${f.taskId === undefined ? 'promise' : `task ${f.taskId}`} (${f.error.name}: ${f.error.message})`)
+    .join(', ');
+}
+
+/** A task could not run because one or more of its dependencies failed. */
+export class DependencyError extends ParslError {
+  override readonly code = 'PARSL_DEPENDENCY';
+  constructor(readonly failed: FailedTask[], readonly taskId?: number) {
+    super(`${taskId === undefined ? 'task' : `task ${taskId}`} not run: dependency failed: ${describeFailures(failed)}`);
+  }
+  /** Ids of the failed upstream tasks. */
+  get dependencyIds(): (number | undefined)[] {
+    return this.failed.map((f) => f.taskId);
+  }
+}
+
+/** A bash app's command exited with a non-zero code. */
+export class BashExitFailure extends ParslError {
+  override readonly code = 'PARSL_BASH_EXIT';
+  constructor(readonly appName: string, readonly exitCode: number) {
+    super(`bash app ${appName} failed with unix exit code ${exitCode}`);
+  }
+}
+
+/** A bash app's function returned something other than a command string. */
+export class BashAppNoReturn extends ParslError {
+  override readonly code = 'PARSL_BASH_NO_RETURN';
+  constructor(readonly appName: string, readonly returned: string) {
+    super(`bash app ${appName} must return a command string, got ${returned}`);
+  }
+}
+
+/** A task ran longer than its `walltime`. */
+export class AppTimeout extends ParslError {
+  override readonly code = 'PARSL_APP_TIMEOUT';
+  constructor(readonly appName: string, readonly walltime: number) {
+    super(`app ${appName} exceeded its walltime of ${walltime} s`);
+  }
+}
+
+/** The app succeeded but did not create every file named in `outputs`. */
+export class MissingOutputs extends ParslError {
+  override readonly code = 'PARSL_MISSING_OUTPUTS';
+  constructor(readonly appName: string, readonly outputs: string[]) {
+    super(`app ${appName} succeeded but did not write its outputs: ${outputs.join(', ')}`);
+  }
+}
+
+/** A `stdout`/`stderr` keyword is not a valid spec, or the file cannot be opened. */
+export class BadStdStreamFile extends ParslError {
+  override readonly code = 'PARSL_BAD_STD_STREAM';
+  constructor(readonly stream: 'stdout' | 'stderr', readonly reason: string) {
+    super(`bad ${stream} file: ${reason}`);
+  }
+}
+
+/** One or more futures returned by a join app failed. */
+export class JoinError extends ParslError {
+  override readonly code = 'PARSL_JOIN';
+  constructor(readonly failed: FailedTask[], readonly taskId?: number) {
+    super(`join app ${taskId === undefined ? '' : `task ${taskId} `}failed: inner futures failed: ${describeFailures(failed)}`);
+  }
+}
+
+/** An argument or a result cannot be sent between the driver and a worker. */
+export class SerializationError extends ParslError {
+  override readonly code = 'PARSL_SERIALIZATION';
+  constructor(readonly what: string, readonly reason: string) {
+    super(`cannot serialize ${what}: ${reason}`);
+  }
+}
+
+/** The function given to `app()`/`bashApp()` cannot be shipped to a worker. */
+export class AppDefinitionError extends ParslError {
+  override readonly code = 'PARSL_APP_DEFINITION';
+  constructor(message: string, readonly appName: string, readonly capturedNames: string[] = []) {
+    super(message);
+  }
+}
+
+/** The manager running the task stopped answering or disconnected. */
+export class ManagerLost extends ParslError {
+  override readonly code = 'PARSL_MANAGER_LOST';
+  constructor(readonly managerId: string, readonly hostname: string, reason = 'lost contact') {
+    super(`manager ${managerId} on ${hostname}: ${reason}`);
+  }
+}
+
+/** The worker (thread or process) running the task died. */
+export class WorkerLost extends ParslError {
+  override readonly code = 'PARSL_WORKER_LOST';
+  constructor(readonly workerId: string, readonly hostname: string, reason = 'worker died') {
+    super(`worker ${workerId} on ${hostname}: ${reason}`);
+  }
+}
+
+/** An executor failed as a whole (could not start, all blocks failed, shut down). */
+export class ExecutorError extends ParslError {
+  override readonly code = 'PARSL_EXECUTOR';
+  constructor(readonly label: string, reason: string) {
+    super(`executor ${label}: ${reason}`);
+  }
+}
+
+/** The task was cancelled before it started (`future.cancel()`). */
+export class TaskCancelledError extends ParslError {
+  override readonly code = 'PARSL_CANCELLED';
+  constructor(readonly taskId: number) {
+    super(`task ${taskId} was cancelled`);
+  }
+}
+
+/** Classes a remote error record may be revived into, by `name`. */
+export const PARSL_ERROR_CLASSES: Record<string, new (...args: never[]) => ParslError> = {
+  ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure,
+  BashAppNoReturn, AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError,
+  AppDefinitionError, ManagerLost, WorkerLost, ExecutorError, TaskCancelledError,
+};

@@ -1,0 +1,23 @@
+/** Messages between ThreadPoolExecutor and its worker threads. */
+import type { CodeSpec } from '../../serialize/code.js';
+import type { WireTask } from '../runner.js';
+
+/** Driver → worker: code not sent to this worker before, then tasks. */
+export interface TaskBatchMessage {
+  codes?: CodeSpec[];
+  tasks: WireTask[];
+}
+
+/**
+ * Worker → driver: results flattened as [taskId, tryId, ok (1|0), value-or-ErrorRecord, …],
+ * plus how long the worker spent on them (it tunes how many tasks each worker holds).
+ */
+export interface ResultBatchMessage {
+  results: unknown[];
+  count: number;
+  busyMs: number;
+}
+
+export interface ReadyMessage {
+  ready: true;
+}

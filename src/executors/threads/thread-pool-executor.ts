@@ -1,0 +1,297 @@
+/**
+ * ThreadPoolExecutor: tasks run on `worker_threads` inside the driver's process.
+ * Tasks go to workers in batches; each worker holds a few more tasks than it runs, tuned
+ * from how long its tasks take (many for no-ops, one spare for slow tasks). A task with a
+ * walltime runs alone on its worker, so the worker can be ended when it overruns.
+ */
+import { availableParallelism, hostname } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { AppTimeout, ConfigurationError, ExecutorError, SerializationError, WorkerLost } from '../../errors.js';
+import { fromErrorRecord, type ErrorRecord } from '../../serialize/errors.js';
+import { PriorityQueue } from '../../util/priority-queue.js';
+import type { WireTask } from '../runner.js';
+import type { Executor, ExecutorContext, ExecutorStatus, ExecutorTask } from '../executor.js';
+import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
+
+export interface ThreadPoolExecutorOptions {
+  /** Unique name of this executor in the config. Default `'threads'`. */
+  label?: string;
+  /** Worker threads to run. Default: the number of cores. */
+  maxThreads?: number;
+}
+
+const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+/** How long a worker's queued work should last, to size the batch it is given. */
+const TARGET_QUEUE_MS = 4;
+const MAX_IN_FLIGHT = 512;
+/** A walltime task's worker is ended this long after the walltime if it has not answered. */
+const WALLTIME_GRACE_MS = 200;
+
+interface ThreadSlot {
+  id: number;
+  worker: Worker;
+  inFlight: Map<number, ExecutorTask>;
+  knownCodes: Set<string>;
+  /** Average milliseconds a task took on this worker (EWMA). */
+  avgTaskMs: number;
+  /** Set while a walltime task runs alone here. */
+  walltimeTimer: NodeJS.Timeout | undefined;
+  ready: Promise<void>;
+  exited: boolean;
+}
+
+function toWireTask(task: ExecutorTask): WireTask {
+  const wire: WireTask = {
+    taskId: task.taskId, tryId: task.tryId, codeId: task.code.id, appName: task.appName,
+    kind: task.kind, args: task.args,
+  };
+  if (task.stdout) wire.stdout = task.stdout;
+  if (task.stderr) wire.stderr = task.stderr;
+  if (task.walltime !== undefined) wire.walltime = task.walltime;
+  if (task.outputs && task.outputs.length > 0) wire.outputs = task.outputs;
+  if (task.hasFiles) wire.hasFiles = true;
+  return wire;
+}
+
+export class ThreadPoolExecutor implements Executor {
+  readonly label: string;
+  readonly maxThreads: number;
+  #context: ExecutorContext | undefined;
+  #slots: ThreadSlot[] = [];
+  #queue = new PriorityQueue<ExecutorTask>();
+  #dispatchScheduled = false;
+  #outstanding = 0;
+  #referenced = false;
+  #nextWorkerId = 0;
+  #shuttingDown = false;
+  #shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: ThreadPoolExecutorOptions = {}) {
+    this.label = options.label ?? 'threads';
+    this.maxThreads = options.maxThreads ?? availableParallelism();
+    if (!Number.isInteger(this.maxThreads) || this.maxThreads < 1) {
+      throw new ConfigurationError(`ThreadPoolExecutor ${this.label}: maxThreads must be a positive integer, got ${options.maxThreads}`, 'maxThreads');
+    }
+  }
+
+  async start(context: ExecutorContext): Promise<void> {
+    this.#context = context;
+    this.#referenced = true; // keep the process alive while workers start
+    for (let i = 0; i < this.maxThreads; i++) this.#slots.push(this.#spawn());
+    await Promise.all(this.#slots.map((slot) => slot.ready));
+    this.#setReferenced(false);
+    context.logger.info(`executor ${this.label}: ${this.maxThreads} worker threads started`);
+  }
+
+  #spawn(): ThreadSlot {
+    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false });
+    const slot: ThreadSlot = {
+      id: this.#nextWorkerId++, worker, inFlight: new Map(), knownCodes: new Set(),
+      avgTaskMs: 0, walltimeTimer: undefined, ready: Promise.resolve(), exited: false,
+    };
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const onReady = (message: unknown) => {
+        if ((message as { ready?: boolean }).ready) {
+          worker.off('error', onStartError);
+          worker.on('message', (batch: ResultBatchMessage) => this.#onResults(slot, batch));
+          resolve();
+        }
+      };
+      const onStartError = (error: Error) => reject(new ExecutorError(this.label, `worker thread failed to start: ${error.message}`));
+      worker.once('message', onReady);
+      worker.once('error', onStartError);
+    });
+    slot.ready.catch(() => { /* reported by start() or by the exit handler */ });
+    worker.on('error', (error) => this.#context?.logger.error(`executor ${this.label}: worker ${slot.id} error: ${error.stack ?? error.message}`));
+    worker.once('exit', (code) => this.#onExit(slot, code));
+    if (!this.#referenced) worker.unref();
+    return slot;
+  }
+
+  submit(task: ExecutorTask): void {
+    if (this.#shuttingDown) {
+      this.#context!.deliver(task.taskId, task.tryId, { ok: false, error: new ExecutorError(this.label, 'executor is shut down') });
+      return;
+    }
+    this.#queue.push(task, task.priority ?? 0);
+    this.#outstanding++;
+    if (!this.#referenced) this.#setReferenced(true);
+    if (!this.#dispatchScheduled) {
+      this.#dispatchScheduled = true;
+      queueMicrotask(() => { this.#dispatchScheduled = false; this.#dispatch(); });
+    }
+  }
+
+  cancel(taskId: number): boolean {
+    const removed = this.#queue.remove((task) => task.taskId === taskId);
+    if (removed) this.#taskEnded();
+    return removed;
+  }
+
+  #capacity(slot: ThreadSlot): number {
+    if (slot.walltimeTimer !== undefined) return 0;
+    if (slot.avgTaskMs <= 0) return 64;
+    return Math.max(2, Math.min(MAX_IN_FLIGHT, Math.floor(TARGET_QUEUE_MS / slot.avgTaskMs)));
+  }
+
+  #dispatch(): void {
+    if (this.#queue.size === 0) return;
+    for (const slot of this.#slots) {
+      if (slot.exited) continue;
+      let room = this.#capacity(slot) - slot.inFlight.size;
+      if (room <= 0) continue;
+      const batch: ExecutorTask[] = [];
+      while (room > 0 && this.#queue.size > 0) {
+        const next = this.#queue.peek()!;
+        if (next.walltime !== undefined) {
+          // Runs alone, so that ending the thread on overrun ends nothing else.
+          if (batch.length > 0 || slot.inFlight.size > 0) break;
+          batch.push(this.#queue.pop()!);
+          break;
+        }
+        batch.push(this.#queue.pop()!);
+        room--;
+      }
+      if (batch.length > 0) this.#send(slot, batch);
+      if (this.#queue.size === 0) break;
+    }
+  }
+
+  #send(slot: ThreadSlot, batch: ExecutorTask[]): void {
+    const codes = [];
+    for (const task of batch) {
+      if (!slot.knownCodes.has(task.code.id)) {
+        slot.knownCodes.add(task.code.id);
+        codes.push(task.code);
+      }
+    }
+    const message: TaskBatchMessage = { tasks: batch.map(toWireTask) };
+    if (codes.length > 0) message.codes = codes;
+    try {
+      slot.worker.postMessage(message);
+    } catch {
+      this.#sendCloneable(slot, batch, message);
+      return;
+    }
+    for (const task of batch) slot.inFlight.set(task.taskId, task);
+    const timed = batch[0]!;
+    if (timed.walltime !== undefined) this.#armWalltime(slot, timed);
+  }
+
+  /** Some argument could not be cloned: fail those tasks, naming the argument, send the rest. */
+  #sendCloneable(slot: ThreadSlot, batch: ExecutorTask[], message: TaskBatchMessage): void {
+    const good: ExecutorTask[] = [];
+    for (const task of batch) {
+      const bad = task.args.findIndex((arg) => { try { structuredClone(arg); return false; } catch { return true; } });
+      if (bad < 0) { good.push(task); continue; }
+      let reason = 'cannot be cloned';
+      try { structuredClone(task.args[bad]); } catch (error) { reason = (error as Error).message; }
+      this.#taskEnded();
+      this.#context!.deliver(task.taskId, task.tryId, {
+        ok: false, error: new SerializationError(`argument ${bad} of app ${task.appName} (task ${task.taskId})`, reason),
+      });
+    }
+    if (good.length === 0) return;
+    message.tasks = good.map(toWireTask);
+    slot.worker.postMessage(message);
+    for (const task of good) slot.inFlight.set(task.taskId, task);
+    if (good[0]!.walltime !== undefined) this.#armWalltime(slot, good[0]!);
+  }
+
+  #armWalltime(slot: ThreadSlot, task: ExecutorTask): void {
+    slot.walltimeTimer = setTimeout(() => {
+      slot.walltimeTimer = undefined;
+      if (!slot.inFlight.has(task.taskId)) return;
+      // A synchronous loop cannot be interrupted from inside: end the thread, start another.
+      slot.inFlight.delete(task.taskId);
+      this.#context!.logger.warn(`executor ${this.label}: task ${task.taskId} exceeded walltime ${task.walltime}s; ending worker ${slot.id}`);
+      this.#taskEnded();
+      this.#context!.deliver(task.taskId, task.tryId, { ok: false, error: new AppTimeout(task.appName, task.walltime!) });
+      this.#replace(slot);
+    }, task.walltime! * 1000 + WALLTIME_GRACE_MS + (task.kind === 'bash' ? 1000 : 0));
+  }
+
+  #replace(slot: ThreadSlot): void {
+    slot.exited = true;
+    void slot.worker.terminate();
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0 && !this.#shuttingDown) {
+      const fresh = this.#spawn();
+      this.#slots[index] = fresh;
+      fresh.ready.then(() => this.#dispatch(), (error: Error) => this.#context!.logger.error(error.message));
+    }
+  }
+
+  #onResults(slot: ThreadSlot, batch: ResultBatchMessage): void {
+    const perTask = batch.busyMs / batch.count;
+    slot.avgTaskMs = slot.avgTaskMs === 0 ? perTask : slot.avgTaskMs * 0.7 + perTask * 0.3;
+    const results = batch.results;
+    const context = this.#context!;
+    for (let i = 0; i < results.length; i += 4) {
+      const taskId = results[i] as number;
+      if (!slot.inFlight.delete(taskId)) continue; // already timed out
+      if (slot.walltimeTimer !== undefined) { clearTimeout(slot.walltimeTimer); slot.walltimeTimer = undefined; }
+      this.#outstanding--;
+      const outcome = results[i + 2] === 1
+        ? { ok: true as const, value: results[i + 3] }
+        : { ok: false as const, error: fromErrorRecord(results[i + 3] as ErrorRecord) };
+      context.deliver(taskId, results[i + 1] as number, outcome);
+    }
+    this.#dispatch();
+    if (this.#outstanding === 0) this.#setReferenced(false);
+  }
+
+  #onExit(slot: ThreadSlot, code: number): void {
+    const wasReplaced = slot.exited;
+    slot.exited = true;
+    clearTimeout(slot.walltimeTimer);
+    if (slot.inFlight.size > 0) {
+      for (const task of slot.inFlight.values()) {
+        this.#taskEnded();
+        this.#context?.deliver(task.taskId, task.tryId, {
+          ok: false, error: new WorkerLost(`${this.label}-thread-${slot.id}`, hostname(), `worker thread exited with code ${code}`),
+        });
+      }
+      slot.inFlight.clear();
+    }
+    if (!wasReplaced && !this.#shuttingDown) {
+      this.#context?.logger.warn(`executor ${this.label}: worker ${slot.id} exited with code ${code}; starting a replacement`);
+      this.#replace(slot);
+    }
+  }
+
+  #taskEnded(): void {
+    this.#outstanding--;
+    if (this.#outstanding === 0) this.#setReferenced(false);
+  }
+
+  /** Workers keep the process alive only while there is work: an idle driver may exit. */
+  #setReferenced(referenced: boolean): void {
+    this.#referenced = referenced;
+    for (const slot of this.#slots) {
+      if (referenced) slot.worker.ref(); else slot.worker.unref();
+    }
+  }
+
+  shutdown(): Promise<void> {
+    this.#shutdownPromise ??= (async () => {
+      this.#shuttingDown = true;
+      for (const task of this.#queue.drain()) {
+        this.#context?.deliver(task.taskId, task.tryId, { ok: false, error: new ExecutorError(this.label, 'executor shut down before the task ran') });
+      }
+      await Promise.all(this.#slots.map(async (slot) => {
+        slot.exited = true;
+        clearTimeout(slot.walltimeTimer);
+        await slot.worker.terminate();
+      }));
+      this.#context?.logger.info(`executor ${this.label}: shut down`);
+    })();
+    return this.#shutdownPromise;
+  }
+
+  status(): ExecutorStatus {
+    let running = 0;
+    for (const slot of this.#slots) running += slot.inFlight.size;
+    return { label: this.label, kind: 'ThreadPoolExecutor', queued: this.#queue.size, running, workers: this.#slots.length };
+  }
+}

@@ -1,0 +1,21 @@
+// The public surface of parsl-ts: re-exports only (DESIGN §1).
+export { load, currentDfk, defaultConfig } from './dataflow/load.js';
+export { DataFlowKernel, type TaskCounts } from './dataflow/dfk.js';
+export { AppFuture } from './dataflow/app-future.js';
+export { asCompleted } from './dataflow/as-completed.js';
+export type { TaskRecord, TaskState, TryRecord } from './dataflow/task-record.js';
+export { app, bashApp, joinApp, type App, type AppOptions, type Futurable, type FuturableArgs } from './apps/app.js';
+export { AUTO_LOGNAME, type AppKeywords, type StdStream } from './apps/keywords.js';
+export {
+  defineConfig, type Config, type CheckpointMode, type MonitoringOptions, type StrategyName, type TaskRecordView,
+} from './config/config.js';
+export { File } from './data/file.js';
+export { DataFuture } from './data/data-future.js';
+export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './executors/threads/thread-pool-executor.js';
+export type { Executor, ExecutorTask, ExecutorContext, ExecutorStatus, TaskOutcome } from './executors/executor.js';
+export {
+  ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
+  AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
+  ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, type FailedTask,
+} from './errors.js';
+export { VERSION } from './version.js';

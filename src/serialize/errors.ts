@@ -1,0 +1,65 @@
+/**
+ * Errors cross thread and process boundaries as plain records, so that the caller gets
+ * back the original class (built-ins and ParslError subclasses), message, stack and fields.
+ */
+import { PARSL_ERROR_CLASSES } from '../errors.js';
+
+export interface ErrorRecord {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Own enumerable fields that survive cloning (e.g. `exitCode`). */
+  fields?: Record<string, unknown>;
+  cause?: ErrorRecord;
+}
+
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+};
+
+function isCloneablePrimitive(v: unknown): boolean {
+  return v === null || ['string', 'number', 'boolean', 'undefined', 'bigint'].includes(typeof v);
+}
+
+/** Turns anything thrown into a record that structured clone and JSON both carry. */
+export function toErrorRecord(thrown: unknown): ErrorRecord {
+  if (!(thrown instanceof Error)) {
+    let text: string;
+    try { text = typeof thrown === 'string' ? thrown : JSON.stringify(thrown) ?? String(thrown); }
+    catch { text = String(thrown); }
+    return { name: 'Error', message: `non-Error value thrown: ${text}` };
+  }
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(thrown)) {
+    if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
+    const v = (thrown as unknown as Record<string, unknown>)[key];
+    if (isCloneablePrimitive(v)) fields[key] = v;
+    else if (Array.isArray(v) && v.every(isCloneablePrimitive)) fields[key] = v;
+  }
+  const record: ErrorRecord = { name: thrown.name, message: thrown.message, stack: thrown.stack, fields };
+  if (thrown.cause !== undefined) record.cause = toErrorRecord(thrown.cause);
+  return record;
+}
+
+/** Rebuilds an Error of the original class where that class is known here. */
+export function fromErrorRecord(record: ErrorRecord): Error {
+  let error: Error;
+  const parslClass = PARSL_ERROR_CLASSES[record.name];
+  if (parslClass) {
+    error = Object.create(parslClass.prototype) as Error;
+    Object.defineProperty(error, 'message', { value: record.message, writable: true, configurable: true });
+  } else {
+    const ctor = BUILTIN_ERRORS[record.name] ?? Error;
+    error = new ctor(record.message);
+    if (!BUILTIN_ERRORS[record.name]) {
+      Object.defineProperty(error, 'name', { value: record.name, writable: true, configurable: true });
+    }
+  }
+  if (record.fields) Object.assign(error, record.fields);
+  if (parslClass) Object.defineProperty(error, 'name', { value: record.name, writable: true, configurable: true });
+  Object.defineProperty(error, 'stack', {
+    value: record.stack ?? `${record.name}: ${record.message}`, writable: true, configurable: true,
+  });
+  if (record.cause) Object.defineProperty(error, 'cause', { value: fromErrorRecord(record.cause), writable: true, configurable: true });
+  return error;
+}
