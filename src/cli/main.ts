@@ -1,0 +1,20 @@
+/** `parsl-ts <command>`: one file per command under cli/. */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { runCommand } from './run.js';
+import { versionCommand } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('parsl-ts')
+    .description('Parsl-style parallel workflows for TypeScript: apps, futures, dataflow')
+    .version(VERSION, '-V, --version', 'print the parsl-ts version')
+    .showHelpAfterError()
+    .enablePositionalOptions();
+  program.addCommand(runCommand());
+  program.addCommand(versionCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}
