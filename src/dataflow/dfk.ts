@@ -16,6 +16,7 @@ import { Logger } from '../util/logger.js';
 import { AppFuture, type FutureOwner } from './app-future.js';
 import { isThenable, scanArguments, substitute } from './dependencies.js';
 import { makeRunDir } from './run-dir.js';
+import { Strategy } from './strategy.js';
 import { TaskRecord, type TaskState } from './task-record.js';
 
 /** Counts for progress displays and `status`. */
@@ -50,6 +51,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #counts: TaskCounts = { submitted: 0, pending: 0, running: 0, done: 0, failed: 0 };
   #closed = false;
   #cleanupPromise: Promise<void> | undefined;
+  #strategy: Strategy | undefined;
   /** Called once cleanup has finished (used by `load` to clear the current DFK). */
   onCleanup: (() => void) | undefined;
 
@@ -81,6 +83,10 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       await dfk.logger.flush();
       throw error;
     }
+    dfk.#strategy = new Strategy(config.executors, {
+      strategy: config.strategy, strategyPeriod: config.strategyPeriod, maxIdletime: config.maxIdletime, logger: dfk.logger,
+    });
+    dfk.#strategy.start();
     return dfk;
   }
 
@@ -406,6 +412,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       this.logger.info('cleanup: waiting for tasks to end');
       await this.#whenIdle();
       this.#closed = true;
+      await this.#strategy?.stop();
       await Promise.allSettled([...this.#executors.values()].map((executor) => executor.shutdown()));
       const c = this.#counts;
       this.logger.info(`cleanup: done (${c.submitted} tasks: ${c.done} done, ${c.failed} failed)`);
