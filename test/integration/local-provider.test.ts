@@ -1,13 +1,13 @@
 // LocalProvider with real processes: blocks start, report their state, and end without orphans.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../src/util/logger.js';
 import { LocalProvider, processGroupAlive, type LocalProviderOptions } from '../../src/providers/local.js';
 import { SimpleLauncher } from '../../src/providers/launchers/simple.js';
 import type { JobState } from '../../src/providers/provider.js';
-import { tempDir } from '../helpers.js';
 
 async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -23,7 +23,7 @@ describe('LocalProvider (real processes)', () => {
   let dir: string;
   const providers: LocalProvider[] = [];
 
-  before(() => { dir = tempDir('parsl-ts-local-'); });
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'parsl-ts-local-')); });
   after(async () => {
     await Promise.all(providers.map((p) => p.shutdown()));
     rmSync(dir, { recursive: true, force: true });
