@@ -12,4 +12,6 @@ export const {
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
   AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
   ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, VERSION,
+  LocalProvider, SimpleLauncher, SingleNodeLauncher, SrunLauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher,
+  JsrunLauncher, GnuParallelLauncher, WrappedLauncher,
 } = api;

@@ -13,6 +13,14 @@ export { File } from './data/file.js';
 export { DataFuture } from './data/data-future.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './executors/threads/thread-pool-executor.js';
 export type { Executor, ExecutorTask, ExecutorContext, ExecutorStatus, TaskOutcome } from './executors/executor.js';
+export { LocalProvider, type LocalProviderOptions } from './providers/local.js';
+export {
+  SimpleLauncher, SingleNodeLauncher, SrunLauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher, JsrunLauncher,
+  GnuParallelLauncher, WrappedLauncher, type Launcher, type SingleNodeLauncherOptions, type SrunLauncherOptions,
+  type MpiExecLauncherOptions, type MpiRunLauncherOptions, type AprunLauncherOptions, type JsrunLauncherOptions,
+  type GnuParallelLauncherOptions,
+} from './providers/launchers/index.js';
+export type { ExecutionProvider, ProviderOptions, JobState, JobStatus } from './providers/provider.js';
 export {
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
   AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
