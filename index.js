@@ -8,7 +8,7 @@ const api = await import('./src/index.ts');
 
 export const {
   load, currentDfk, defaultConfig, DataFlowKernel, AppFuture, asCompleted,
-  app, bashApp, joinApp, AUTO_LOGNAME, defineConfig, File, DataFuture, ThreadPoolExecutor,
+  app, bashApp, joinApp, AUTO_LOGNAME, defineConfig, File, DataFuture, ThreadPoolExecutor, HighThroughputExecutor,
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
   AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
   ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, VERSION,

@@ -12,6 +12,7 @@ export {
 export { File } from './data/file.js';
 export { DataFuture } from './data/data-future.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './executors/threads/thread-pool-executor.js';
+export { HighThroughputExecutor, type HighThroughputExecutorOptions } from './executors/htex/high-throughput-executor.js';
 export type { Executor, ExecutorTask, ExecutorContext, ExecutorStatus, TaskOutcome } from './executors/executor.js';
 export { LocalProvider, type LocalProviderOptions } from './providers/local.js';
 export {

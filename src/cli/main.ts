@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCommand } from './run.js';
 import { versionCommand } from './version.js';
+import { workerPoolCommand } from './worker-pool.js';
 
 export function buildProgram(): Command {
   const program = new Command('parsl-ts')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   program.addCommand(runCommand());
   program.addCommand(versionCommand());
+  program.addCommand(workerPoolCommand());
   return program;
 }
 

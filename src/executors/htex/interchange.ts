@@ -1,0 +1,498 @@
+/**
+ * The interchange: the HighThroughputExecutor's broker, living in the driver's process
+ * (docs/executors.md says why). It listens for managers, authenticates them (security.ts),
+ * checks their versions, queues tasks by priority then submission order, gives each
+ * manager as many as it has room for in one batch, relays results, exchanges heartbeats,
+ * and fails the tasks of a manager that goes silent or disconnects with ManagerLost.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { serialize } from 'node:v8';
+import { ManagerLost, SerializationError } from '../../errors.js';
+import { fromErrorRecord, type ErrorRecord } from '../../serialize/errors.js';
+import type { CodeSpec } from '../../serialize/code.js';
+import { PriorityQueue } from '../../util/priority-queue.js';
+import type { Logger } from '../../util/logger.js';
+import { VERSION } from '../../version.js';
+import type { ExecutorTask, TaskOutcome } from '../executor.js';
+import { FrameLink } from './link.js';
+import {
+  MessageType, ProtocolError, decodeResultBody, encodeTaskBatch, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
+  type CodeEntry, type RegisterMessage, type RegisteredMessage, type TaskExtras, type WireTaskEntry,
+} from './protocol.js';
+import { NonceCache, serverHandshake, type TlsMaterial } from './security.js';
+
+export interface InterchangeOptions {
+  label: string;
+  secret: Buffer;
+  tls: TlsMaterial | undefined;
+  /** Address to listen on. */
+  host: string;
+  /** Listen on a port in this range (inclusive); undefined: any free port. */
+  portRange: [number, number] | undefined;
+  /** Seconds. */
+  heartbeatPeriod: number;
+  heartbeatThreshold: number;
+  maxFrameBytes: number;
+  /** An unauthenticated, unregistered connection is dropped after this long. */
+  handshakeTimeoutMs: number;
+  logger: Logger;
+  /** Every task that leaves the interchange (result or failure) goes through here once. */
+  deliver: (taskId: number, tryId: number, outcome: TaskOutcome) => void;
+}
+
+/** What the interchange knows about a connected manager (for status and scaling). */
+export interface ManagerInfo {
+  managerId: string;
+  blockId: string;
+  hostname: string;
+  pid: number;
+  workerCount: number;
+  capacity: number;
+  tasks: number;
+  held: boolean;
+  draining: boolean;
+  registeredAt: number;
+  /** Milliseconds timestamp since which it holds no task; undefined while busy. */
+  idleSince: number | undefined;
+  nodeVersion: string;
+  parslVersion: string;
+}
+
+interface ManagerRecord extends ManagerInfo {
+  link: FrameLink;
+  inFlight: Map<number, ExecutorTask>;
+  knownCodes: Set<number>;
+  lastHeard: number;
+  lost: boolean;
+}
+
+function peerName(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+function extrasOf(task: ExecutorTask): TaskExtras | 0 {
+  if (!task.stdout && !task.stderr && !task.hasFiles && !(task.outputs && task.outputs.length > 0)) return 0;
+  const extras: TaskExtras = {};
+  if (task.stdout) extras.stdout = task.stdout;
+  if (task.stderr) extras.stderr = task.stderr;
+  if (task.outputs && task.outputs.length > 0) extras.outputs = task.outputs;
+  if (task.hasFiles) extras.hasFiles = true;
+  return extras;
+}
+
+export class Interchange {
+  readonly options: InterchangeOptions;
+  #server: Server | undefined;
+  #port = 0;
+  #queue = new PriorityQueue<ExecutorTask>();
+  #managers = new Map<string, ManagerRecord>();
+  #rotation: ManagerRecord[] = [];
+  #rotationStart = 0;
+  #pending = new Set<FrameLink>();
+  #nonces = new NonceCache();
+  #codes = new Map<string, CodeEntry>();
+  #codeBySpec = new WeakMap<CodeSpec, CodeEntry>();
+  #dispatchScheduled = false;
+  #referenced = true;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #closing = false;
+  /** Results relayed, tasks sent: for status and the bench. */
+  #stats = { sent: 0, results: 0, managersLost: 0, connectionsDropped: 0 };
+
+  constructor(options: InterchangeOptions) {
+    this.options = options;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get queued(): number {
+    return this.#queue.size;
+  }
+
+  get running(): number {
+    let total = 0;
+    for (const manager of this.#managers.values()) total += manager.inFlight.size;
+    return total;
+  }
+
+  get stats(): Readonly<{ sent: number; results: number; managersLost: number; connectionsDropped: number }> {
+    return this.#stats;
+  }
+
+  /** Starts listening; resolves with the port. */
+  async listen(): Promise<number> {
+    const onConnection = (socket: Socket) => this.#accept(socket);
+    const tls = this.options.tls;
+    this.#server = tls === undefined
+      ? createServer({ noDelay: true }, onConnection)
+      : createTlsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }, onConnection);
+    // A TLS handshake failure (a plain-TCP or garbage peer) is logged and dropped.
+    this.#server.on('tlsClientError', (error: Error, socket: Socket) => {
+      this.#dropped(peerName(socket), `TLS handshake failed: ${error.message}`);
+    });
+    const range = this.options.portRange;
+    const candidates: number[] = [];
+    if (range === undefined) candidates.push(0);
+    else {
+      for (let i = 0; i < 20; i++) candidates.push(range[0] + Math.floor(Math.random() * (range[1] - range[0] + 1)));
+    }
+    let lastError: Error | undefined;
+    for (const port of candidates) {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.#server!.once('error', reject);
+          this.#server!.listen(port, this.options.host, () => { this.#server!.off('error', reject); resolve(); });
+        });
+        this.#port = (this.#server.address() as { port: number }).port;
+        lastError = undefined;
+        break;
+      } catch (error) {
+        lastError = error as Error;
+      }
+    }
+    if (lastError) throw new Error(`interchange cannot listen on ${this.options.host} ${range ? `ports ${range[0]}-${range[1]}` : ''}: ${lastError.message}`);
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), Math.min(this.options.heartbeatPeriod * 1000, this.options.heartbeatThreshold * 500));
+    this.#heartbeatTimer.unref();
+    if (!this.#referenced) this.#server.unref();
+    this.options.logger.info(`interchange ${this.options.label}: listening on ${this.options.host}:${this.#port}${tls ? ' (TLS)' : ''}`);
+    return this.#port;
+  }
+
+  // ------------------------------------------------------------ connections
+
+  #accept(socket: Socket): void {
+    if (this.#closing) { socket.destroy(); return; }
+    socket.setNoDelay(true);
+    const name = peerName(socket);
+    const link: FrameLink = new FrameLink(socket, this.options.maxFrameBytes, () => {}, (error) => {
+      if (this.#pending.delete(link)) this.#dropped(name, error.message);
+    });
+    if (!this.#referenced) link.unref();
+    this.#pending.add(link);
+    link.onClose(() => { clearTimeout(timer); this.#pending.delete(link); });
+    const timer = setTimeout(() => {
+      if (this.#pending.delete(link)) {
+        this.#dropped(name, `no handshake and registration within ${this.options.handshakeTimeoutMs} ms`);
+        link.destroy('handshake timeout');
+      }
+    }, this.options.handshakeTimeoutMs);
+    timer.unref();
+    serverHandshake(link, this.options.secret, this.#nonces, (error) => {
+      if (error) {
+        this.#pending.delete(link);
+        clearTimeout(timer);
+        this.#dropped(name, error.message);
+        link.destroy(error.message);
+        return;
+      }
+      link.reader.onFrame = (type, payload) => {
+        if (type !== MessageType.Register) throw new ProtocolError(`expected registration, got frame type ${type}`);
+        clearTimeout(timer);
+        this.#pending.delete(link);
+        this.#register(link, name, payload);
+      };
+    });
+  }
+
+  #dropped(peer: string, reason: string): void {
+    this.#stats.connectionsDropped++;
+    this.options.logger.warn(`interchange ${this.options.label}: dropped connection from ${peer}: ${reason}`);
+  }
+
+  #register(link: FrameLink, peer: string, payload: Buffer): void {
+    const message = parseJson<RegisterMessage>(payload);
+    if (typeof message.managerId !== 'string' || typeof message.blockId !== 'string' || !Number.isInteger(message.workerCount)
+      || !Number.isInteger(message.capacity) || typeof message.parslVersion !== 'string' || typeof message.nodeVersion !== 'string') {
+      throw new ProtocolError('malformed registration');
+    }
+    const nodeMajor = (version: string) => version.split('.')[0];
+    if (message.parslVersion !== VERSION || nodeMajor(message.nodeVersion) !== nodeMajor(process.versions.node)) {
+      const refusal = `version mismatch: the interchange runs parsl-ts ${VERSION} on Node ${process.versions.node}, `
+        + `manager ${message.managerId} on ${message.hostname} runs parsl-ts ${message.parslVersion} on Node ${message.nodeVersion}`;
+      this.options.logger.error(`interchange ${this.options.label}: refused manager from ${peer}: ${refusal}`);
+      this.#stats.connectionsDropped++;
+      link.send(jsonFrame(MessageType.Refused, { message: refusal }));
+      link.end('refused');
+      return;
+    }
+    if (this.#managers.has(message.managerId)) throw new ProtocolError(`manager id ${message.managerId} is already registered`);
+    const manager: ManagerRecord = {
+      managerId: message.managerId, blockId: message.blockId, hostname: String(message.hostname), pid: Number(message.pid),
+      workerCount: message.workerCount, capacity: message.capacity, tasks: 0, held: false, draining: false,
+      registeredAt: Date.now(), idleSince: Date.now(), nodeVersion: message.nodeVersion, parslVersion: message.parslVersion,
+      link, inFlight: new Map(), knownCodes: new Set(), lastHeard: Date.now(), lost: false,
+    };
+    this.#managers.set(manager.managerId, manager);
+    this.#rotation.push(manager);
+    link.reader.onFrame = (type, body) => this.#onManagerFrame(manager, type, body);
+    link.onClose((reason) => this.#onManagerClosed(manager, reason));
+    const registered: RegisteredMessage = { heartbeatPeriod: this.options.heartbeatPeriod, heartbeatThreshold: this.options.heartbeatThreshold };
+    link.send(jsonFrame(MessageType.Registered, registered));
+    this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} registered from ${peer} `
+      + `(block ${manager.blockId}, host ${manager.hostname}, ${manager.workerCount} workers, capacity ${manager.capacity})`);
+    this.#scheduleDispatch();
+  }
+
+  #onManagerFrame(manager: ManagerRecord, type: number, payload: Buffer): void {
+    manager.lastHeard = Date.now();
+    switch (type) {
+      case MessageType.Results: this.#onResults(manager, payload); return;
+      case MessageType.Heartbeat: return;
+      case MessageType.Capacity:
+        if (payload.length !== 4) throw new ProtocolError('malformed capacity');
+        manager.capacity = payload.readUInt32BE(0);
+        this.#scheduleDispatch();
+        return;
+      case MessageType.Draining:
+        manager.draining = true;
+        this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} is draining: ${parseJson<{ reason: string }>(payload).reason}`);
+        return;
+      case MessageType.Log:
+        this.options.logger.warn(`interchange ${this.options.label}: manager ${manager.managerId}: ${parseJson<{ message: string }>(payload).message}`);
+        return;
+      default:
+        throw new ProtocolError(`unexpected frame type ${type} from manager ${manager.managerId}`);
+    }
+  }
+
+  #onResults(manager: ManagerRecord, payload: Buffer): void {
+    const header = readResultHeader(payload);
+    const body = decodeResultBody(payload, header);
+    const deliver = this.options.deliver;
+    for (let i = 0; i < header.count; i++) {
+      const taskId = header.taskIds[i]!;
+      if (!manager.inFlight.delete(taskId)) continue; // not ours (any more)
+      const tryId = body[3 * i] as number;
+      const outcome: TaskOutcome = body[3 * i + 1] === 1
+        ? { ok: true, value: body[3 * i + 2] }
+        : { ok: false, error: fromErrorRecord(body[3 * i + 2] as ErrorRecord) };
+      this.#stats.results++;
+      deliver(taskId, tryId, outcome);
+    }
+    if (manager.inFlight.size === 0) manager.idleSince = Date.now();
+    this.#scheduleDispatch();
+  }
+
+  #onManagerClosed(manager: ManagerRecord, reason: string): void {
+    if (manager.lost) return;
+    if (manager.inFlight.size === 0 && (manager.draining || manager.held || this.#closing)) {
+      this.#forget(manager);
+      this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} disconnected (${reason})`);
+      return;
+    }
+    this.#lose(manager, `connection lost (${reason})`);
+  }
+
+  #forget(manager: ManagerRecord): void {
+    manager.lost = true;
+    this.#managers.delete(manager.managerId);
+    const index = this.#rotation.indexOf(manager);
+    if (index >= 0) this.#rotation.splice(index, 1);
+  }
+
+  /** Fails the manager's tasks with ManagerLost (the DFK retries them if it may). */
+  #lose(manager: ManagerRecord, reason: string): void {
+    if (manager.lost) return;
+    this.#forget(manager);
+    this.#stats.managersLost++;
+    this.options.logger.error(`interchange ${this.options.label}: lost manager ${manager.managerId} (block ${manager.blockId}, host ${manager.hostname}): ${reason}; failing its ${manager.inFlight.size} task(s)`);
+    manager.link.destroy(reason);
+    const tasks = [...manager.inFlight.values()];
+    manager.inFlight.clear();
+    for (const task of tasks) {
+      this.options.deliver(task.taskId, task.tryId, { ok: false, error: new ManagerLost(manager.managerId, manager.hostname, reason) });
+    }
+    this.#scheduleDispatch();
+  }
+
+  #heartbeat(): void {
+    const now = Date.now();
+    const beat = frame(MessageType.Heartbeat);
+    for (const manager of [...this.#managers.values()]) {
+      const silentFor = now - manager.lastHeard;
+      if (silentFor > this.options.heartbeatThreshold * 1000) {
+        this.#lose(manager, `no heartbeat for ${(silentFor / 1000).toFixed(1)} s (heartbeatThreshold ${this.options.heartbeatThreshold} s)`);
+      } else {
+        manager.link.send(beat);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ tasks
+
+  submit(task: ExecutorTask): void {
+    this.#queue.push(task, task.priority ?? 0);
+    this.#scheduleDispatch();
+  }
+
+  /** Removes a task still queued here; true if it was. */
+  cancel(taskId: number): boolean {
+    return this.#queue.remove((task) => task.taskId === taskId);
+  }
+
+  /** Empties the queue, returning the tasks in order (shutdown, all blocks failed). */
+  drainQueue(): ExecutorTask[] {
+    return this.#queue.drain();
+  }
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => { this.#dispatchScheduled = false; this.#dispatch(); });
+  }
+
+  #dispatch(): void {
+    const count = this.#rotation.length;
+    if (this.#queue.size === 0 || count === 0 || this.#closing) return;
+    const start = this.#rotationStart++ % count;
+    for (let k = 0; k < count && this.#queue.size > 0; k++) {
+      const manager = this.#rotation[(start + k) % count]!;
+      if (manager.held || manager.draining) continue;
+      const room = manager.capacity - manager.inFlight.size;
+      if (room <= 0) continue;
+      const batch: ExecutorTask[] = [];
+      while (batch.length < room && this.#queue.size > 0) batch.push(this.#queue.pop()!);
+      this.#send(manager, batch);
+    }
+  }
+
+  #codeFor(task: ExecutorTask): CodeEntry {
+    const cached = this.#codeBySpec.get(task.code);
+    if (cached !== undefined && cached.appName === task.appName && cached.kind === task.kind) return cached;
+    const key = `${task.kind}\0${task.appName}\0${task.code.id}`;
+    let entry = this.#codes.get(key);
+    if (entry === undefined) {
+      entry = { index: this.#codes.size, appName: task.appName, kind: task.kind, spec: task.code };
+      this.#codes.set(key, entry);
+    }
+    this.#codeBySpec.set(task.code, entry);
+    return entry;
+  }
+
+  #send(manager: ManagerRecord, batch: ExecutorTask[]): void {
+    const codes: CodeEntry[] = [];
+    const newCodes = new Set<number>();
+    const entries: WireTaskEntry[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const task = batch[i]!;
+      const code = this.#codeFor(task);
+      if (!manager.knownCodes.has(code.index) && !newCodes.has(code.index)) {
+        newCodes.add(code.index);
+        codes.push(code);
+      }
+      entries[i] = {
+        taskId: task.taskId, tryId: task.tryId, codeIndex: code.index,
+        walltime: task.walltime ?? -1, args: task.args, extras: extrasOf(task),
+      };
+    }
+    let payload: Buffer;
+    try {
+      payload = encodeTaskBatch(codes, entries);
+    } catch (error) {
+      this.#sendSerializable(manager, batch, error as Error);
+      return;
+    }
+    if (payload.length + 1 > this.options.maxFrameBytes) {
+      if (batch.length === 1) {
+        this.#failTask(batch[0]!, new SerializationError(`task ${batch[0]!.taskId} of app ${batch[0]!.appName}`,
+          `its ${payload.length} bytes exceed the frame cap of ${this.options.maxFrameBytes} bytes`));
+        return;
+      }
+      const half = Math.ceil(batch.length / 2);
+      this.#send(manager, batch.slice(0, half));
+      this.#send(manager, batch.slice(half));
+      return;
+    }
+    for (const index of newCodes) manager.knownCodes.add(index);
+    for (const task of batch) manager.inFlight.set(task.taskId, task);
+    manager.idleSince = undefined;
+    this.#stats.sent += batch.length;
+    manager.link.send(frameHeader(MessageType.Tasks, payload.length));
+    manager.link.send(payload);
+  }
+
+  /** Some value in the batch cannot be serialized: fail those tasks, naming the argument; send the rest. */
+  #sendSerializable(manager: ManagerRecord, batch: ExecutorTask[], batchError: Error): void {
+    const good: ExecutorTask[] = [];
+    for (const task of batch) {
+      const bad = task.args.findIndex((arg) => { try { serialize(arg); return false; } catch { return true; } });
+      if (bad < 0) { good.push(task); continue; }
+      let reason = 'cannot be serialized';
+      try { serialize(task.args[bad]); } catch (error) { reason = (error as Error).message; }
+      this.#failTask(task, new SerializationError(`argument ${bad} of app ${task.appName} (task ${task.taskId})`, reason));
+    }
+    if (good.length === batch.length) {
+      for (const task of batch) this.#failTask(task, new SerializationError(`task ${task.taskId} of app ${task.appName}`, batchError.message));
+    } else if (good.length > 0) {
+      this.#send(manager, good);
+    }
+  }
+
+  #failTask(task: ExecutorTask, error: Error): void {
+    this.options.deliver(task.taskId, task.tryId, { ok: false, error });
+  }
+
+  // ------------------------------------------------------------ control
+
+  /** Stops giving tasks to the block's managers and asks them to finish and exit. */
+  holdBlock(blockId: string): void {
+    for (const manager of this.#managers.values()) {
+      if (manager.blockId !== blockId || manager.held) continue;
+      manager.held = true;
+      manager.link.send(frame(MessageType.Drain));
+      this.options.logger.info(`interchange ${this.options.label}: holding manager ${manager.managerId} of block ${blockId}`);
+    }
+  }
+
+  managers(): ManagerInfo[] {
+    return [...this.#managers.values()].map((m) => ({
+      managerId: m.managerId, blockId: m.blockId, hostname: m.hostname, pid: m.pid, workerCount: m.workerCount,
+      capacity: m.capacity, tasks: m.inFlight.size, held: m.held, draining: m.draining, registeredAt: m.registeredAt,
+      idleSince: m.idleSince, nodeVersion: m.nodeVersion, parslVersion: m.parslVersion,
+    }));
+  }
+
+  /** Since when every manager of the block has been idle; undefined if one is busy or none is known. */
+  idleSince(blockId: string): number | undefined {
+    let since: number | undefined;
+    for (const manager of this.#managers.values()) {
+      if (manager.blockId !== blockId) continue;
+      if (manager.idleSince === undefined) return undefined;
+      since = since === undefined ? manager.idleSince : Math.max(since, manager.idleSince);
+    }
+    return since;
+  }
+
+  /** Sockets keep the driver alive only while tasks are outstanding. */
+  setReferenced(referenced: boolean): void {
+    if (this.#referenced === referenced) return;
+    this.#referenced = referenced;
+    const apply = (link: FrameLink) => (referenced ? link.ref() : link.unref());
+    if (referenced) this.#server?.ref(); else this.#server?.unref();
+    for (const manager of this.#managers.values()) apply(manager.link);
+    for (const link of this.#pending) apply(link);
+  }
+
+  /** Tells every manager to stop, waits up to `timeoutMs` for them to go, then closes the port. */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearInterval(this.#heartbeatTimer);
+    const closed = [...this.#managers.values()].map((manager) => new Promise<void>((resolve) => {
+      if (manager.link.closed) { resolve(); return; }
+      manager.link.onClose((reason) => { this.#onManagerClosed(manager, reason); resolve(); });
+      manager.link.send(frame(MessageType.Shutdown));
+      manager.link.end('executor shutdown');
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); })]);
+    clearTimeout(timer);
+    for (const manager of this.#managers.values()) manager.link.destroy('executor shutdown');
+    for (const link of this.#pending) link.destroy('executor shutdown');
+    this.#pending.clear();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+}

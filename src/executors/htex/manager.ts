@@ -1,0 +1,372 @@
+/**
+ * The HighThroughputExecutor manager (`parsl-ts worker-pool`), one per node: connects to
+ * the interchange, proves it holds the run's secret, registers, starts its worker
+ * processes, and relays tasks down and results up. Results pass through undecoded.
+ * It replaces workers that die (their running task fails with WorkerLost), ends a worker
+ * whose synchronous task overruns its walltime (AppTimeout), stops taking tasks after
+ * `drainPeriod`, and exits with its workers when the interchange is gone.
+ */
+import { availableParallelism, freemem, hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
+import { AppTimeout, WorkerLost } from '../../errors.js';
+import { toErrorRecord } from '../../serialize/errors.js';
+import { Logger } from '../../util/logger.js';
+import { VERSION } from '../../version.js';
+import { FrameLink } from './link.js';
+import { killDescendants } from './process-tree.js';
+import {
+  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
+  type CodeEntry, type RegisterMessage, type WireTaskEntry,
+} from './protocol.js';
+import { clientHandshake } from './security.js';
+import { WorkerProcess, workerEnv } from './worker-process.js';
+
+export interface ManagerOptions {
+  address: string;
+  port: number;
+  secret: Buffer;
+  blockId: string;
+  /** Upper bound on workers; Infinity: as many as cores and memory allow. */
+  maxWorkersPerNode: number;
+  coresPerWorker: number;
+  /** GB of memory per worker; 0: memory does not bound the worker count. */
+  memPerWorker: number;
+  prefetchCapacity: number;
+  /** Seconds. */
+  heartbeatPeriod: number;
+  heartbeatThreshold: number;
+  /** Seconds after start at which the manager stops taking tasks; undefined: never. */
+  drainPeriod: number | undefined;
+  availableAccelerators: string[];
+  /** PEM certificate of the interchange: connect with TLS and trust only it. */
+  certPath: string | undefined;
+  logDir: string | undefined;
+  maxFrameBytes: number;
+  /** The parsl-ts version reported at registration (tests of the version check). */
+  reportVersion?: string;
+}
+
+/** A walltime task's worker is ended this long after the walltime if it has not answered. */
+const WALLTIME_GRACE_MS = 200;
+
+/** Workers this node runs: Parsl's rule (cores, memory, accelerators, maxWorkersPerNode). */
+export function workerCount(options: Pick<ManagerOptions, 'maxWorkersPerNode' | 'coresPerWorker' | 'memPerWorker' | 'availableAccelerators'>,
+  cores = availableParallelism(), freeGb = freemem() / 2 ** 30): number {
+  let count = Math.min(options.maxWorkersPerNode, Math.floor(cores / options.coresPerWorker));
+  if (options.memPerWorker > 0) count = Math.min(count, Math.floor(freeGb / options.memPerWorker));
+  if (options.availableAccelerators.length > 0) count = Math.min(count, options.availableAccelerators.length);
+  return Math.max(1, count);
+}
+
+export class Manager {
+  readonly managerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly count: number;
+  readonly logger: Logger;
+  #link: FrameLink | undefined;
+  #registered = false;
+  #draining = false;
+  #stopping = false;
+  #workers: (WorkerProcess | undefined)[] = [];
+  #queue: WireTaskEntry[] = [];
+  #queueHead = 0;
+  #codes = new Map<number, CodeEntry>();
+  #capacitySent = 0;
+  #lastHeard = Date.now();
+  #timers: NodeJS.Timeout[] = [];
+  #failedStarts = 0;
+  #nextRank = 0;
+  #exitCode: ((code: number) => void) | undefined;
+
+  constructor(readonly options: ManagerOptions) {
+    this.count = workerCount(options);
+    this.logger = new Logger(options.logDir === undefined ? undefined : join(options.logDir, `manager.block-${options.blockId}.${this.managerId}.log`), 'manager');
+  }
+
+  /** Runs until the manager is told to stop or loses the interchange; resolves with the exit code. */
+  run(): Promise<number> {
+    const exited = new Promise<number>((resolve) => { this.#exitCode = resolve; });
+    this.logger.info(`manager ${this.managerId} block ${this.options.blockId}: ${this.count} workers, parsl-ts ${VERSION}, Node ${process.versions.node}`);
+    for (let rank = 0; rank < this.count; rank++) this.#workers.push(this.#spawn(rank));
+    this.#connect(Date.now());
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => this.stop(0, `received ${signal}`));
+    return exited;
+  }
+
+  // ------------------------------------------------------------ interchange link
+
+  #connect(firstAttempt: number): void {
+    const { address, port, certPath } = this.options;
+    const socket: Socket = certPath === undefined
+      ? connectTcp({ host: address, port })
+      : connectTls({ host: address, port, ca: readFileSync(certPath), checkServerIdentity: () => undefined });
+    socket.setNoDelay(true);
+    let connected = false;
+    const onConnectError = (error: Error) => {
+      if (connected || this.#stopping) return;
+      socket.destroy();
+      if (Date.now() - firstAttempt > this.options.heartbeatThreshold * 1000) {
+        this.#fatal(`cannot reach the interchange at ${address}:${port} for ${this.options.heartbeatThreshold} s: ${error.message}`);
+        return;
+      }
+      this.logger.warn(`connecting to ${address}:${port} failed (${error.message}); retrying`);
+      setTimeout(() => this.#connect(firstAttempt), 500);
+    };
+    socket.once('error', onConnectError);
+    socket.once(certPath === undefined ? 'connect' : 'secureConnect', () => {
+      connected = true;
+      socket.off('error', onConnectError);
+      const link = new FrameLink(socket, this.options.maxFrameBytes, () => {}, (error) => this.stop(1, `link to the interchange failed: ${error.message}`));
+      this.#link = link;
+      link.onClose((reason) => this.stop(1, `lost the connection to the interchange (${reason})`));
+      clientHandshake(link, this.options.secret, (error) => {
+        if (error) {
+          this.#fatal(`handshake with the interchange failed: ${error.message}`);
+          return;
+        }
+        link.reader.onFrame = (type, payload) => this.#onInterchangeFrame(type, payload);
+        const register: RegisterMessage = {
+          managerId: this.managerId, blockId: this.options.blockId, hostname: hostname(), pid: process.pid,
+          workerCount: this.count, capacity: this.#capacity(), nodeVersion: process.versions.node,
+          parslVersion: this.options.reportVersion ?? VERSION, accelerators: this.options.availableAccelerators,
+        };
+        this.#capacitySent = register.capacity;
+        link.send(jsonFrame(MessageType.Register, register));
+      });
+    });
+  }
+
+  #onInterchangeFrame(type: number, payload: Buffer): void {
+    this.#lastHeard = Date.now();
+    switch (type) {
+      case MessageType.Tasks: {
+        const batch = decodeTaskBatch(payload);
+        for (const code of batch.codes) this.#codes.set(code.index, code);
+        for (const task of batch.tasks) this.#queue.push(task);
+        this.#dispatch();
+        return;
+      }
+      case MessageType.Heartbeat: return;
+      case MessageType.Registered: this.#onRegistered(); return;
+      case MessageType.Refused: {
+        const { message } = parseJson<{ message: string }>(payload);
+        this.#fatal(`the interchange refused this manager: ${message}`);
+        return;
+      }
+      case MessageType.Drain: this.#drain('the interchange asked this manager to drain'); return;
+      case MessageType.Shutdown: this.stop(0, 'shutdown requested by the interchange'); return;
+      default: this.logger.warn(`ignoring frame type ${type} from the interchange`);
+    }
+  }
+
+  #onRegistered(): void {
+    this.#registered = true;
+    this.logger.info(`registered with the interchange at ${this.options.address}:${this.options.port}`);
+    const period = this.options.heartbeatPeriod * 1000;
+    const heartbeat = setInterval(() => {
+      this.#link?.send(frame(MessageType.Heartbeat));
+      const silentFor = Date.now() - this.#lastHeard;
+      if (silentFor > this.options.heartbeatThreshold * 1000) {
+        this.stop(1, `no message from the interchange for ${(silentFor / 1000).toFixed(1)} s (heartbeatThreshold ${this.options.heartbeatThreshold} s)`);
+      }
+    }, Math.min(period, this.options.heartbeatThreshold * 500));
+    this.#timers.push(heartbeat);
+    if (this.options.drainPeriod !== undefined) {
+      this.#timers.push(setTimeout(() => this.#drain(`drainPeriod of ${this.options.drainPeriod} s reached`), this.options.drainPeriod * 1000));
+    }
+    this.#dispatch();
+  }
+
+  #drain(reason: string): void {
+    if (this.#draining || this.#stopping) return;
+    this.#draining = true;
+    this.logger.info(`draining: ${reason}`);
+    this.#link?.send(jsonFrame(MessageType.Draining, { reason }));
+    this.#stopIfDrained();
+  }
+
+  #stopIfDrained(): void {
+    if (!this.#draining || this.#queueHead < this.#queue.length) return;
+    for (const worker of this.#workers) if (worker && worker.inFlight.length > 0) return;
+    this.stop(0, 'drained: every task finished');
+  }
+
+  #capacity(): number {
+    let total = this.options.prefetchCapacity;
+    for (const worker of this.#workers) if (worker) total += Math.max(1, worker.capacity());
+    return total;
+  }
+
+  #sendCapacity(): void {
+    const capacity = this.#capacity();
+    if (capacity === this.#capacitySent || !this.#registered) return;
+    this.#capacitySent = capacity;
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32BE(capacity, 0);
+    this.#link?.send(frame(MessageType.Capacity, payload));
+  }
+
+  // ------------------------------------------------------------ workers
+
+  #spawn(rank: number): WorkerProcess {
+    const accelerators = this.options.availableAccelerators;
+    const env = workerEnv({
+      rank, count: this.count, poolId: this.managerId, blockId: this.options.blockId,
+      accelerator: accelerators.length > 0 ? accelerators[rank % accelerators.length] : undefined,
+    });
+    const id = this.#nextRank++;
+    const worker: WorkerProcess = new WorkerProcess(rank, env, this.options.maxFrameBytes,
+      (type, payload) => this.#onWorkerFrame(worker, type, payload),
+      (error) => this.logger.error(`worker ${rank} link error: ${error.message}`));
+    this.logger.debug(`started worker ${rank} (#${id}) pid ${worker.pid}`);
+    worker.child.once('exit', (code, signal) => this.#onWorkerExit(worker, code, signal));
+    worker.child.once('error', (error) => this.logger.error(`worker ${rank}: ${error.message}`));
+    return worker;
+  }
+
+  #onWorkerFrame(worker: WorkerProcess, type: number, payload: Buffer): void {
+    if (type === MessageType.Ready) {
+      worker.ready = true;
+      this.#failedStarts = 0;
+      this.#dispatch();
+      return;
+    }
+    if (type !== MessageType.Results) return;
+    const header = readResultHeader(payload);
+    worker.recordTiming(header.busyMs, header.count);
+    for (const taskId of header.taskIds) worker.finish(taskId);
+    if (worker.walltimeTimer !== undefined && worker.inFlight.length === 0) {
+      clearTimeout(worker.walltimeTimer);
+      worker.walltimeTimer = undefined;
+    }
+    // Forwarded as is: the interchange reads the same header, the driver decodes the body.
+    this.#link?.send(frameHeader(MessageType.Results, payload.length));
+    this.#link?.send(payload);
+    this.#dispatch();
+    this.#sendCapacity();
+    this.#stopIfDrained();
+  }
+
+  #onWorkerExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (worker.exited) return;
+    worker.exited = true;
+    clearTimeout(worker.walltimeTimer);
+    worker.walltimeTimer = undefined;
+    if (this.#stopping) return;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const running = worker.inFlight.shift();
+    if (running !== undefined) {
+      const appName = this.#codes.get(running.codeIndex)?.appName ?? 'unknown';
+      const error = worker.timedOut
+        ? new AppTimeout(appName, running.walltime)
+        : new WorkerLost(`${this.managerId}-worker-${worker.rank}`, hostname(), `worker process (pid ${worker.pid}) ${how} while running task ${running.taskId}`);
+      this.#link?.send(encodeResultBatch([running.taskId], 0, serialize([running.tryId, 0, toErrorRecord(error)])));
+    }
+    // Tasks queued behind the running one never started: give them to other workers.
+    if (worker.inFlight.length > 0) {
+      this.#queue.splice(this.#queueHead, 0, ...worker.inFlight);
+      worker.inFlight.length = 0;
+    }
+    const message = worker.timedOut
+      ? `worker ${worker.rank} (pid ${worker.pid}) ended: task ${running?.taskId} exceeded its walltime`
+      : `worker ${worker.rank} (pid ${worker.pid}) ${how}${running ? ` while running task ${running.taskId}` : ''}; starting a replacement`;
+    this.logger.warn(message);
+    if (this.#registered) this.#link?.send(jsonFrame(MessageType.Log, { message }));
+    if (!worker.ready) this.#failedStarts++;
+    const delay = Math.min(5000, this.#failedStarts === 0 ? 0 : 100 * 2 ** this.#failedStarts);
+    const replace = () => {
+      if (this.#stopping) return;
+      const index = this.#workers.indexOf(worker);
+      if (index >= 0) this.#workers[index] = this.#spawn(worker.rank);
+      this.#dispatch();
+    };
+    if (delay === 0) replace(); else this.#timers.push(setTimeout(replace, delay));
+  }
+
+  #dispatch(): void {
+    if (this.#queueHead >= this.#queue.length) return;
+    for (const worker of this.#workers) {
+      if (worker === undefined || !worker.ready || worker.exited) continue;
+      let room = worker.capacity() - worker.inFlight.length;
+      if (room <= 0) continue;
+      const batch: WireTaskEntry[] = [];
+      while (room > 0 && this.#queueHead < this.#queue.length) {
+        const next = this.#queue[this.#queueHead]!;
+        if (next.walltime >= 0) {
+          // Runs alone, so that ending the worker on overrun ends nothing else.
+          if (batch.length > 0 || worker.inFlight.length > 0) break;
+          batch.push(next);
+          this.#queueHead++;
+          break;
+        }
+        batch.push(next);
+        this.#queueHead++;
+        room--;
+      }
+      if (batch.length > 0) this.#send(worker, batch);
+      if (this.#queueHead >= this.#queue.length) break;
+    }
+    if (this.#queueHead >= this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+  }
+
+  #send(worker: WorkerProcess, batch: WireTaskEntry[]): void {
+    const codes: CodeEntry[] = [];
+    for (const task of batch) {
+      if (worker.knownCodes.has(task.codeIndex)) continue;
+      const code = this.#codes.get(task.codeIndex);
+      if (code === undefined) continue;
+      worker.knownCodes.add(task.codeIndex);
+      codes.push(code);
+    }
+    for (const task of batch) worker.inFlight.push(task);
+    worker.link.send(frame(MessageType.Tasks, encodeTaskBatch(codes, batch)));
+    const timed = batch[0]!;
+    if (timed.walltime >= 0) {
+      const bash = this.#codes.get(timed.codeIndex)?.kind === 'bash';
+      worker.walltimeTimer = setTimeout(() => {
+        if (worker.inFlight[0] !== timed) return;
+        // A synchronous loop cannot be interrupted from inside: end the process.
+        worker.timedOut = true;
+        this.logger.warn(`task ${timed.taskId} exceeded its walltime of ${timed.walltime} s; ending worker ${worker.rank}`);
+        worker.kill();
+      }, timed.walltime * 1000 + WALLTIME_GRACE_MS + (bash ? 1000 : 0));
+    }
+  }
+
+  // ------------------------------------------------------------ ending
+
+  #fatal(message: string): void {
+    process.stderr.write(`parsl-ts worker-pool (block ${this.options.blockId}): ${message}\n`);
+    this.stop(2, message);
+  }
+
+  /** Ends every worker (and anything they started), closes the link, resolves `run()`. */
+  stop(code: number, reason: string): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.logger.info(`stopping (${reason})`);
+    if (code !== 0 && code !== 2) process.stderr.write(`parsl-ts worker-pool (block ${this.options.blockId}): ${reason}\n`);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#link?.end(reason);
+    for (const worker of this.#workers) worker?.kill();
+    killDescendants(process.pid);
+    const exits = this.#workers.map((worker) => worker === undefined || worker.child.exitCode !== null || worker.child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((done) => worker.child.once('exit', () => done())));
+    const deadline = new Promise<void>((done) => setTimeout(done, 2000).unref());
+    void Promise.race([Promise.all(exits), deadline]).then(() => {
+      this.logger.flushSync();
+      this.#exitCode?.(code);
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * A HighThroughputExecutor worker process: runs the tasks its manager sends, one at a
+ * time and in order, and returns results in batches (at once after a slow task, else when
+ * its queue empties). It talks to its manager over fd 3 and imports nothing from the
+ * driver's layers. It exits when the manager goes away, even in the middle of a task.
+ */
+import { Socket } from 'node:net';
+import { serialize } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { SerializationError } from '../../errors.js';
+import { toErrorRecord } from '../../serialize/errors.js';
+import type { CodeSpec } from '../../serialize/code.js';
+import { runTask, type WireResult, type WireTask } from '../runner.js';
+import { FrameLink } from './link.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES, MessageType, decodeTaskBatch, encodeResultBatch, frame, type CodeEntry, type WireTaskEntry,
+} from './protocol.js';
+
+/** Results are sent at least this often while tasks keep running. */
+const FLUSH_AFTER_MS = 1;
+const maxFrameBytes = Number(process.env.PARSL_HTEX_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES;
+
+const codes = new Map<number, { spec: CodeSpec; appName: string; kind: 'function' | 'bash' }>();
+const queue: WireTaskEntry[] = [];
+let head = 0;
+let running = false;
+let outIds: number[] = [];
+let outBody: unknown[] = [];
+let busyMs = 0;
+let lastFlush = performance.now();
+
+const link = new FrameLink(new Socket({ fd: 3, readable: true, writable: true }), maxFrameBytes, onFrame, (error) => {
+  process.stderr.write(`parsl-ts worker ${process.env.PARSL_WORKER_RANK}: link to manager failed: ${error.message}\n`);
+  process.exit(1);
+});
+link.onClose(() => process.exit(0));
+
+// A task stuck in synchronous code cannot notice that its manager died: a watchdog thread
+// ends this process when it is orphaned, so no worker outlives its manager.
+const watchdog = new Worker(`
+  const { workerData } = require('node:worker_threads');
+  setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(workerData.pid, 'SIGKILL'); }, 250);
+`, { eval: true, workerData: { ppid: process.ppid, pid: process.pid }, stdout: false, stderr: false });
+watchdog.unref();
+
+function onFrame(type: number, payload: Buffer): void {
+  if (type !== MessageType.Tasks) return;
+  const batch = decodeTaskBatch(payload);
+  for (const code of batch.codes as CodeEntry[]) codes.set(code.index, code);
+  for (const task of batch.tasks) queue.push(task);
+  if (!running) void drain();
+}
+
+function toWireTask(entry: WireTaskEntry): WireTask {
+  const code = codes.get(entry.codeIndex);
+  const task: WireTask = {
+    taskId: entry.taskId, tryId: entry.tryId, codeId: String(entry.codeIndex),
+    appName: code?.appName ?? 'unknown', kind: code?.kind ?? 'function', args: entry.args,
+  };
+  if (entry.walltime >= 0) task.walltime = entry.walltime;
+  if (entry.extras !== 0) Object.assign(task, entry.extras);
+  return task;
+}
+
+function record(result: WireResult): void {
+  outIds.push(result.taskId);
+  outBody.push(result.tryId, result.ok ? 1 : 0, result.ok ? result.value : result.error);
+}
+
+function encodeBody(): Buffer {
+  try {
+    return serialize(outBody);
+  } catch {
+    // Some value cannot be serialized: replace each such value by a SerializationError.
+    for (let i = 0; i < outBody.length; i += 3) {
+      if (outBody[i + 1] !== 1) continue;
+      try { serialize(outBody[i + 2]); } catch (error) {
+        outBody[i + 1] = 0;
+        outBody[i + 2] = toErrorRecord(new SerializationError(`the result of task ${outIds[i / 3]}`, (error as Error).message));
+      }
+    }
+    return serialize(outBody);
+  }
+}
+
+function sendResults(): void {
+  if (outIds.length === 0) return;
+  let body = encodeBody();
+  if (body.length + 64 + 4 * outIds.length > maxFrameBytes) {
+    // Too big for one frame: send one result per frame, failing any that alone is too big.
+    const ids = outIds, flat = outBody;
+    for (let i = 0; i < ids.length; i++) {
+      let one = serialize(flat.slice(3 * i, 3 * i + 3));
+      if (one.length + 64 > maxFrameBytes) {
+        one = serialize([flat[3 * i], 0, toErrorRecord(new SerializationError(`the result of task ${ids[i]}`, `its ${one.length} bytes exceed the frame cap of ${maxFrameBytes}`))]);
+      }
+      link.send(encodeResultBatch([ids[i]!], i === 0 ? busyMs : 0, one));
+    }
+  } else {
+    link.send(encodeResultBatch(outIds, busyMs, body));
+  }
+  body = undefined as unknown as Buffer;
+  outIds = [];
+  outBody = [];
+  busyMs = 0;
+  lastFlush = performance.now();
+}
+
+async function drain(): Promise<void> {
+  running = true;
+  while (head < queue.length) {
+    const entry = queue[head]!;
+    queue[head++] = undefined as unknown as WireTaskEntry;
+    const started = performance.now();
+    const code = codes.get(entry.codeIndex);
+    let result: WireResult | Promise<WireResult>;
+    if (code === undefined) {
+      result = { taskId: entry.taskId, tryId: entry.tryId, ok: false, error: toErrorRecord(new Error(`worker has no code #${entry.codeIndex}`)) };
+    } else {
+      result = runTask(toWireTask(entry), code.spec);
+      if (result instanceof Promise) result = await result;
+    }
+    record(result);
+    const now = performance.now();
+    busyMs += now - started;
+    if (now - lastFlush >= FLUSH_AFTER_MS) sendResults();
+  }
+  queue.length = 0;
+  head = 0;
+  running = false;
+  sendResults();
+}
+
+link.send(frame(MessageType.Ready));
