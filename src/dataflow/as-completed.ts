@@ -1,19 +1,30 @@
-/** `for await (const f of asCompleted(futures))`: each future as it ends, success or failure. */
-export async function* asCompleted<F extends PromiseLike<unknown>>(futures: Iterable<F>): AsyncGenerator<F, void, undefined> {
+/**
+ * `for await (const f of asCompleted(futures))`: each future as it ends, success or failure.
+ * A hand-written iterator rather than an async generator: a generator would await each
+ * yielded future and throw on the first failure, instead of handing the future over.
+ */
+export function asCompleted<F extends PromiseLike<unknown>>(futures: Iterable<F>): AsyncIterableIterator<F> {
   const ready: F[] = [];
-  let wake: (() => void) | undefined;
+  const waiting: ((result: IteratorResult<F, undefined>) => void)[] = [];
   let remaining = 0;
   for (const future of futures) {
     remaining++;
-    const onEnd = () => { ready.push(future); wake?.(); };
+    const onEnd = () => {
+      const wake = waiting.shift();
+      if (wake) { remaining--; wake({ value: future, done: false }); } else ready.push(future);
+    };
     Promise.resolve(future).then(onEnd, onEnd);
   }
-  while (remaining > 0) {
-    if (ready.length === 0) await new Promise<void>((resolve) => { wake = resolve; });
-    wake = undefined;
-    while (ready.length > 0) {
-      remaining--;
-      yield ready.shift()!;
-    }
-  }
+  const iterator: AsyncIterableIterator<F> = {
+    next(): Promise<IteratorResult<F, undefined>> {
+      if (ready.length > 0) {
+        remaining--;
+        return Promise.resolve({ value: ready.shift()!, done: false });
+      }
+      if (remaining === 0) return Promise.resolve({ value: undefined, done: true });
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    [Symbol.asyncIterator]() { return iterator; },
+  };
+  return iterator;
 }

@@ -71,14 +71,15 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       logger: dfk.logger,
       deliver: (taskId: number, tryId: number, outcome: TaskOutcome) => dfk.#deliver(taskId, tryId, outcome),
     };
-    const started: Executor[] = [];
+    const attempted: Executor[] = [];
     try {
       for (const executor of config.executors) {
+        attempted.push(executor);
         await executor.start(context);
-        started.push(executor);
       }
     } catch (error) {
-      await Promise.allSettled(started.map((e) => e.shutdown()));
+      // The failing executor may have started part of its workers: shut it down too.
+      await Promise.allSettled(attempted.map((e) => e.shutdown()));
       dfk.logger.error(`executor start failed: ${(error as Error).stack}`);
       await dfk.logger.flush();
       throw error;

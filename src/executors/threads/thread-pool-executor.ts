@@ -24,8 +24,26 @@ const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
 /** How long a worker's queued work should last, to size the batch it is given. */
 const TARGET_QUEUE_MS = 4;
 const MAX_IN_FLIGHT = 512;
+/** Tasks slower than this are not prefetched: the round trip is noise next to them. */
+const SLOW_TASK_MS = 2;
 /** A walltime task's worker is ended this long after the walltime if it has not answered. */
 const WALLTIME_GRACE_MS = 200;
+
+/**
+ * The driver's Node flags minus loaders: `--import tsx` would be resolved again from the
+ * current directory (which may have changed); the worker registers tsx itself.
+ */
+function workerExecArgv(): string[] {
+  const kept: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (/^--(import|loader|experimental-loader|require)$/.test(arg) || arg === '-r') { i++; continue; }
+    if (/^--(import|loader|experimental-loader|require)=/.test(arg) || arg.startsWith('--test')) continue;
+    kept.push(arg);
+  }
+  return kept;
+}
 
 interface ThreadSlot {
   id: number;
@@ -84,7 +102,7 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   #spawn(): ThreadSlot {
-    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false });
+    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false, execArgv: workerExecArgv() });
     const slot: ThreadSlot = {
       id: this.#nextWorkerId++, worker, inFlight: new Map(), knownCodes: new Set(),
       avgTaskMs: 0, walltimeTimer: undefined, ready: Promise.resolve(), exited: false,
@@ -130,15 +148,19 @@ export class ThreadPoolExecutor implements Executor {
 
   #capacity(slot: ThreadSlot): number {
     if (slot.walltimeTimer !== undefined) return 0;
-    if (slot.avgTaskMs <= 0) return 64;
+    // Unknown or slow tasks: one at a time, so no task waits behind a slow one.
+    if (slot.avgTaskMs <= 0 || slot.avgTaskMs >= SLOW_TASK_MS) return 1;
     return Math.max(2, Math.min(MAX_IN_FLIGHT, Math.floor(TARGET_QUEUE_MS / slot.avgTaskMs)));
   }
 
   #dispatch(): void {
     if (this.#queue.size === 0) return;
+    const live = this.#slots.filter((slot) => !slot.exited).length || 1;
+    // An even share each, so that one worker does not take everything at once.
+    const share = Math.ceil(this.#queue.size / live);
     for (const slot of this.#slots) {
       if (slot.exited) continue;
-      let room = this.#capacity(slot) - slot.inFlight.size;
+      let room = Math.min(share, this.#capacity(slot) - slot.inFlight.size);
       if (room <= 0) continue;
       const batch: ExecutorTask[] = [];
       while (room > 0 && this.#queue.size > 0) {

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { app, bashApp, AppDefinitionError, SerializationError } from '../../src/index.js';
+import { withDfk } from '../helpers.js';
+import { loud, baseOf, failCustom, CustomFailure, importBare } from '../fixtures/module-apps.js';
+
+const factor = 10;
+
+test('an entry-script app that captures variables is refused at definition, naming them', () => {
+  assert.throws(() => app(function scaled(x: number) { return x * factor; }), (error: unknown) => {
+    assert.ok(error instanceof AppDefinitionError);
+    assert.deepEqual(error.capturedNames, ['factor']);
+    assert.match(error.message, /'factor'/);
+    assert.match(error.message, /argument|export/);
+    return true;
+  });
+  assert.throws(() => bashApp(() => `echo ${factor}`), AppDefinitionError);
+});
+
+test('globals (process, setTimeout, Buffer, console) are fine in entry-script apps', async () => {
+  const usesGlobals = app(async () => {
+    await new Promise((r) => setTimeout(r, 1));
+    return `${typeof process.pid}:${Buffer.from('ok').toString()}`;
+  });
+  await withDfk(async () => {
+    assert.equal(await usesGlobals(), 'number:ok');
+  });
+});
+
+test('apps exported from another module ship by reference and may use its imports', async () => {
+  await withDfk(async () => {
+    assert.equal(await loud('hi'), 'HI!');
+    assert.equal(await baseOf('/a/b/c.txt'), 'c.txt');
+    assert.equal(await importBare(), 'function');
+  });
+});
+
+test('a custom error class thrown remotely keeps its name, message and stack', async () => {
+  await withDfk(async () => {
+    await assert.rejects(failCustom(), (error: unknown) => {
+      assert.ok(error instanceof Error);
+      assert.match((error as Error).stack ?? '', /failCustom/);
+      assert.equal((error as Error).name, 'CustomFailure');
+      assert.equal((error as Error).message, 'custom failure from a worker');
+      return true;
+    });
+    void CustomFailure;
+  });
+});
+
+test('dynamic import inside an entry-script app resolves bare specifiers', async () => {
+  const parseWithAcorn = app(async (text: string) => {
+    const acorn = await import('acorn');
+    return (acorn.parse(text, { ecmaVersion: 'latest' }) as unknown as { body: unknown[] }).body.length;
+  });
+  await withDfk(async () => {
+    assert.equal(await parseWithAcorn('a; b; c'), 3);
+  });
+});
+
+test('an argument or result that cannot be cloned fails only that task, naming it', async () => {
+  const identity = app((value: unknown, _other?: number) => 'ran');
+  const returnsFunction = app(() => () => 1);
+  const ok = app((x: number) => x + 1);
+  await withDfk(async () => {
+    const badArg = identity(1, (() => 2) as unknown as number);
+    const good = ok(1);
+    const badResult = returnsFunction();
+    await assert.rejects(badArg, (error: unknown) => error instanceof SerializationError && /argument 1/.test(error.message));
+    await assert.rejects(badResult, (error: unknown) => error instanceof SerializationError && /result/.test(error.message));
+    assert.equal(await good, 2);
+    assert.equal(await ok(41), 42);
+  });
+});
