@@ -12,6 +12,8 @@ export class Logger {
   #buffer: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #stampMs = 0;
+  #stamp = '';
 
   /** `path` undefined: a logger that drops everything (logging disabled). */
   constructor(readonly path: string | undefined, readonly component = 'parsl') {
@@ -20,7 +22,13 @@ export class Logger {
 
   log(level: LogLevel, message: string): void {
     if (this.path === undefined) return;
-    this.#buffer.push(`${new Date().toISOString()} ${this.component} ${level} ${message}\n`);
+    const now = Date.now();
+    // Formatting a date costs more than the rest of a task's bookkeeping: once per ms.
+    if (now !== this.#stampMs) {
+      this.#stampMs = now;
+      this.#stamp = `${new Date(now).toISOString()} ${this.component} `;
+    }
+    this.#buffer.push(this.#stamp + level + ' ' + message + '\n');
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.#flushAsync(), 200);
       this.#timer.unref();
