@@ -1,3 +1,4 @@
+/// <reference types="node" />
 // The public surface of parsl-ts: re-exports only (DESIGN §1).
 export { load, currentDfk, defaultConfig } from './dataflow/load.js';
 export { DataFlowKernel, type TaskCounts } from './dataflow/dfk.js';
