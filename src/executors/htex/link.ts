@@ -28,14 +28,14 @@ export class FrameLink {
       } catch (error) {
         this.reader.stop();
         const problem = error instanceof ProtocolError ? error : new ProtocolError(`frame handler failed: ${(error as Error).stack ?? error}`);
-        this.destroy(problem.message);
         this.onError(problem);
+        this.destroy(problem.message);
       }
     });
     socket.on('error', (error) => {
       if (this.#closed) return;
-      this.destroy(error.message);
       this.onError(error);
+      this.destroy(error.message);
     });
     socket.on('close', () => this.#markClosed(this.#closeReason ?? 'connection closed by peer'));
   }

@@ -133,6 +133,9 @@ export function resolveHtexOptions(options: HighThroughputExecutorOptions): Reso
   const handler = options.blockErrorHandler ?? true;
   if (typeof handler !== 'boolean' && typeof handler !== 'function') fail(label, 'blockErrorHandler', 'a boolean or a function', handler);
 
+  const maxFrameBytes = positive(label, 'maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, { integer: true });
+  if (maxFrameBytes < 1024 || !Number.isFinite(maxFrameBytes)) fail(label, 'maxFrameBytes', 'an integer of at least 1024', maxFrameBytes);
+
   return {
     label,
     provider,
@@ -148,7 +151,7 @@ export function resolveHtexOptions(options: HighThroughputExecutorOptions): Reso
     availableAccelerators: accelerators,
     workerInit,
     encrypted: options.encrypted ?? false,
-    maxFrameBytes: positive(label, 'maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, { integer: true }),
+    maxFrameBytes,
     blockErrorHandler: handler,
   };
 }
