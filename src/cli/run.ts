@@ -15,11 +15,10 @@ export function runCommand(): Command {
   return new Command('run')
     .description('run a workflow file (.ts, .mts, .js, .mjs) with a progress display')
     .argument('<workflow>', 'the workflow file')
-    .argument('[args...]', 'arguments passed to the workflow (process.argv.slice(2))')
+    .argument('[args...]', 'arguments for the workflow (process.argv.slice(2)); put them after `--`')
     .option('-c, --config <file>', 'config file used by load() when it is called without a config')
     .option('--resume', 'reuse the checkpoints of earlier runs in the run dir')
     .option('--no-progress', 'do not show progress')
-    .passThroughOptions()
     .action(async (workflow: string, args: string[], options: { config?: string; resume?: boolean; progress: boolean }) => {
       const path = resolve(workflow);
       if (!existsSync(path)) {

@@ -1,5 +1,5 @@
-// Worker threads do not inherit the driver's tsx loader: register it, then start the worker.
-import { register } from 'tsx/esm/api';
+// Worker threads do not inherit the driver's loaders: register them, then start the worker.
+import { registerLoaders } from '../../util/register-loaders.js';
 
-register();
+registerLoaders();
 await import('./worker.ts');
