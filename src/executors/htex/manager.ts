@@ -122,8 +122,13 @@ export class Manager {
       socket.off('error', onConnectError);
       const link = new FrameLink(socket, this.options.maxFrameBytes, () => {}, (error) => this.stop(1, `link to the interchange failed: ${error.message}`));
       this.#link = link;
-      link.onClose((reason) => this.stop(1, `lost the connection to the interchange (${reason})`));
+      let authenticated = false;
+      link.onClose((reason) => {
+        if (authenticated) this.stop(1, `lost the connection to the interchange (${reason})`);
+        else this.#fatal(`handshake with the interchange failed: it closed the connection (${reason}); wrong secret or protocol version?`);
+      });
       clientHandshake(link, this.options.secret, (error) => {
+        authenticated = error === undefined;
         if (error) {
           this.#fatal(`handshake with the interchange failed: ${error.message}`);
           return;
