@@ -1,0 +1,32 @@
+/**
+ * `npm run bench`: every benchmark, as a table of medians with Python Parsl's figures on
+ * this kind of machine and the targets of DESIGN §5. `npm run bench -- threads` runs one group.
+ */
+import { existsSync } from 'node:fs';
+import { printTable, type BenchRow } from './table.js';
+import { threadBenchmarks } from './threads.js';
+
+type Group = () => Promise<BenchRow[]>;
+
+async function optionalGroup(file: string, exportName: string): Promise<Group | undefined> {
+  const url = new URL(file, import.meta.url);
+  if (!existsSync(url)) return undefined;
+  const module = await import(url.href) as Record<string, unknown>;
+  const group = module[exportName];
+  return typeof group === 'function' ? group as Group : undefined;
+}
+
+const groups: Record<string, Group | undefined> = {
+  threads: threadBenchmarks,
+  htex: await optionalGroup('./htex.ts', 'htexBenchmarks'),
+  memory: await optionalGroup('./memory.ts', 'memoryBenchmarks'),
+};
+
+const wanted = process.argv.slice(2);
+const rows: BenchRow[] = [];
+for (const [name, group] of Object.entries(groups)) {
+  if (group === undefined || (wanted.length > 0 && !wanted.includes(name))) continue;
+  process.stderr.write(`bench: ${name}…\n`);
+  rows.push(...await group());
+}
+printTable(rows);
