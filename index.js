@@ -7,7 +7,8 @@ register();
 const api = await import('./src/index.ts');
 
 export const {
-  load, currentDfk, defaultConfig, DataFlowKernel, AppFuture, asCompleted,
+  load, currentDfk, defaultConfig, DataFlowKernel, AppFuture, asCompleted, map, getAllCheckpoints, getLastCheckpoint,
+  UnhashableArgumentError,
   app, bashApp, joinApp, AUTO_LOGNAME, defineConfig, File, DataFuture, ThreadPoolExecutor, HighThroughputExecutor,
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
   AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,

@@ -1,10 +1,13 @@
 /** The future an app call returns: a real Promise plus Parsl's Future surface. */
 import { SettablePromise } from '../util/settable-promise.js';
 import type { DataFuture } from '../data/data-future.js';
+import type { TaskRecord } from './task-record.js';
 
 /** What a future asks of its DataFlowKernel; kept minimal so futures stay light. */
 export interface FutureOwner {
   cancelTask(taskId: number): boolean;
+  /** A new task whose future resolves to `parent`'s value at `key`. */
+  lift(parent: AppFuture<unknown>, key: PropertyKey): AppFuture<unknown>;
 }
 
 const NO_OUTPUTS: DataFuture[] = Object.freeze([]) as unknown as DataFuture[];
@@ -18,6 +21,17 @@ export class AppFuture<T> extends SettablePromise<T> {
   stderr: string | undefined;
   /** @internal */
   owner: FutureOwner | undefined;
+  /** The task's record (state, tries with their errors); kept as long as the future is. */
+  taskRecord: TaskRecord | undefined;
+
+  /**
+   * A future of one part of this future's value: `fut.get('key')`, `fut.get(0)`. It is a
+   * task of its own (on the driver); when this future fails it fails with DependencyError.
+   */
+  get<K extends keyof T & (string | number)>(key: K): AppFuture<T[K]> {
+    if (this.owner === undefined) throw new TypeError('get() needs a future returned by an app call');
+    return this.owner.lift(this as AppFuture<unknown>, key) as AppFuture<T[K]>;
+  }
 
   /** Cancels the task if it has not started; false once it runs (or ended). */
   cancel(): boolean {

@@ -15,6 +15,9 @@ import type { CodeSpec } from '../serialize/code.js';
 import { Logger } from '../util/logger.js';
 import { AppFuture, type FutureOwner } from './app-future.js';
 import { isThenable, scanArguments, substitute } from './dependencies.js';
+import { LIFT_DEFINITION, liftPart } from './lift.js';
+import { cacheKey, codeIdentity } from './memo-key.js';
+import { CheckpointedResult, Memoizer, type MemoEntry } from './memoizer.js';
 import { makeRunDir } from './run-dir.js';
 import { Strategy } from './strategy.js';
 import { TaskRecord, type TaskState } from './task-record.js';
@@ -52,6 +55,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #closed = false;
   #cleanupPromise: Promise<void> | undefined;
   #strategy: Strategy | undefined;
+  /** The app cache and checkpoints; undefined when `appCache` is off. */
+  #memo: Memoizer | undefined;
   /** Called once cleanup has finished (used by `load` to clear the current DFK). */
   onCleanup: (() => void) | undefined;
 
@@ -60,6 +65,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     this.logger = new Logger(config.initializeLogging ? join(this.runDir, 'parsl.log') : undefined, 'dfk');
     this.#labels = config.executors.map((e) => e.label);
     for (const executor of config.executors) this.#executors.set(executor.label, executor);
+    if (config.appCache) this.#memo = new Memoizer(config, this.runDir, this.logger);
   }
 
   /** Creates the run directory and starts every executor. */
@@ -110,6 +116,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     future.taskId = id;
     future.owner = this;
     const record = new TaskRecord(id, definition, args, future);
+    future.taskRecord = record;
     this.#counts.submitted++;
     if (this.#closed) {
       this.#fail(record, new ConfigurationError(`task ${id} (${definition.name}) submitted after cleanup() of its DataFlowKernel`), 'failed');
@@ -203,7 +210,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #launch(record: TaskRecord): void {
     const definition = record.definition;
     if (definition.kind === 'join') {
-      this.#runJoin(record);
+      if (definition === LIFT_DEFINITION) this.#runLift(record);
+      else if (!(definition.cache && this.#memo !== undefined && this.#reuseCached(record, undefined))) this.#runJoin(record);
       return;
     }
     let code: CodeSpec | Promise<CodeSpec>;
@@ -236,6 +244,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
 
   #submitToExecutor(record: TaskRecord, code: CodeSpec): void {
     if (record.state === 'cancelled') return;
+    if (record.definition.cache && this.#memo !== undefined && record.tries.length === 0 && this.#reuseCached(record, code)) return;
     let executor: Executor;
     try {
       executor = this.#chooseExecutor(record);
@@ -262,6 +271,85 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     }
     this.logger.info(`Task ${record.id} try ${tryId} launched on executor ${executor.label}`);
     executor.submit(task);
+  }
+
+  /**
+   * App cache: computes the task's key; if an equal call ran before (or is running), settles
+   * the task from it and returns true. Otherwise registers this task as the first of its key.
+   */
+  #reuseCached(record: TaskRecord, code: CodeSpec | undefined): boolean {
+    const memo = this.#memo!;
+    let key: string;
+    try {
+      key = cacheKey(record.definition, codeIdentity(record.definition, code), record.args);
+    } catch (error) {
+      this.#fail(record, asError(error), 'failed');
+      return true;
+    }
+    const entry = memo.lookup(key);
+    if (entry === undefined) {
+      record.hashsum = key;
+      memo.register(key, record.future);
+      return false;
+    }
+    this.#settleFromCache(record, key, entry);
+    return true;
+  }
+
+  #settleFromCache(record: TaskRecord, key: string, entry: MemoEntry): void {
+    if (entry instanceof CheckpointedResult) {
+      this.logger.info(`Task ${record.id} memoized: result of task ${entry.taskId} from checkpoint ${entry.from}`);
+      // Into this run's checkpoint too, so that its last checkpoint holds every result it used.
+      this.#memo!.recordSuccess(key, entry.value, record.id, record.definition.name);
+      this.#succeed(record, entry.value, 'memo_done');
+      return;
+    }
+    const first = entry;
+    this.logger.info(`Task ${record.id} memoized: outcome of task ${first.taskId}`);
+    const reuse = () => {
+      const error = first.exception();
+      if (error !== undefined) this.#fail(record, error, 'failed');
+      else this.#succeed(record, first.result(), 'memo_done');
+    };
+    if (first.done()) { reuse(); return; }
+    record.state = 'pending';
+    this.#counts.pending++;
+    const settle = () => {
+      if (record.state !== 'pending') return; // cancelled meanwhile
+      this.#counts.pending--;
+      reuse();
+    };
+    Promise.prototype.then.call(first, settle, settle);
+  }
+
+  /** A lifted future's task: one part of the parent's value, computed on the driver. */
+  #runLift(record: TaskRecord): void {
+    record.executor = JOIN_EXECUTOR;
+    this.#setState(record, 'joining');
+    let part: unknown;
+    try {
+      part = liftPart(record.args[0], record.args[1] as string | number, record.args[2] as number);
+    } catch (error) {
+      this.#fail(record, asError(error), 'failed');
+      return;
+    }
+    this.#succeed(record, part);
+  }
+
+  /** `fut.get(key)`: a future of one part of `parent`'s value. */
+  lift(parent: AppFuture<unknown>, key: PropertyKey): AppFuture<unknown> {
+    if (typeof key !== 'string' && typeof key !== 'number') throw new TypeError(`get() needs a string or number key, got ${typeof key}`);
+    return this.submit(LIFT_DEFINITION, [parent, key, parent.taskId]);
+  }
+
+  /** Writes every cached result not yet checkpointed; returns the checkpoint directory. */
+  checkpoint(): string | undefined {
+    return this.#memo?.checkpoint();
+  }
+
+  /** The app cache (undefined when `appCache` is off). @internal */
+  get memoizer(): Memoizer | undefined {
+    return this.#memo;
   }
 
   #runJoin(record: TaskRecord): void {
@@ -322,6 +410,9 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if (this.config.retryHandler) {
       try {
         cost = this.config.retryHandler(error, record);
+        if (typeof cost !== 'number' || Number.isNaN(cost)) {
+          throw new TypeError(`retryHandler must return a number (the cost of the failed try), got ${cost === null ? 'null' : typeof cost}`);
+        }
       } catch (handlerError) {
         this.logger.error(`Task ${record.id}: retryHandler threw: ${(handlerError as Error).message}`);
         this.#fail(record, asError(handlerError), 'failed');
@@ -348,6 +439,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   }
 
   #succeed(record: TaskRecord, value: unknown, state: TaskState = 'exec_done'): void {
+    // task_exit: the result is in the checkpoint file before anyone sees it.
+    if (record.hashsum !== undefined) this.#memo!.recordSuccess(record.hashsum, value, record.id, record.definition.name);
     this.#setState(record, state);
     this.#release(record);
     this.#counts.done++;
@@ -378,21 +471,22 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     for (const wake of waiters) wake();
   }
 
+  /** Cancels a task that has not started: true if cancelled, false once it runs or ended. */
   cancelTask(taskId: number): boolean {
     const record = this.#tasks.get(taskId);
     if (record === undefined) return false;
     if (record.state === 'unsched' || record.state === 'pending') {
       if (record.state === 'pending') this.#counts.pending--;
       this.logger.info(`Task ${taskId} cancelled before launch`);
-      this.#fail(record, new TaskCancelledError(taskId), 'cancelled');
-      return true;
-    }
-    if (record.state === 'launched' && record.executor !== undefined && this.#executors.get(record.executor)?.cancel(taskId)) {
+    } else if (record.state === 'launched' && record.executor !== undefined && this.#executors.get(record.executor)?.cancel(taskId)) {
       this.logger.info(`Task ${taskId} cancelled while queued in executor ${record.executor}`);
-      this.#fail(record, new TaskCancelledError(taskId), 'cancelled');
-      return true;
+    } else {
+      return false;
     }
-    return false;
+    if (record.hashsum !== undefined) this.#memo!.forget(record.hashsum, record.future);
+    record.hashsum = undefined;
+    this.#fail(record, new TaskCancelledError(taskId), 'cancelled');
+    return true;
   }
 
   /** Resolves when every task submitted so far has ended. */
@@ -413,6 +507,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       this.logger.info('cleanup: waiting for tasks to end');
       await this.#whenIdle();
       this.#closed = true;
+      this.#memo?.close();
       await this.#strategy?.stop();
       await Promise.allSettled([...this.#executors.values()].map((executor) => executor.shutdown()));
       const c = this.#counts;

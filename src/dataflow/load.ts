@@ -1,11 +1,30 @@
 /** `load` and `currentDfk`: one DataFlowKernel is current at a time. */
 import { availableParallelism } from 'node:os';
 import { setSubmitterLookup } from '../apps/app.js';
-import { resolveConfig, type Config } from '../config/config.js';
+import { resolveConfig, type Config, type ResolvedConfig } from '../config/config.js';
 import { findConfigFile, importConfigFile } from '../config/load-config.js';
 import { ConfigurationError, NoDataFlowKernelError } from '../errors.js';
 import { ThreadPoolExecutor } from '../executors/threads/thread-pool-executor.js';
+import { getAllCheckpoints } from './checkpoint.js';
 import { DataFlowKernel } from './dfk.js';
+
+/** Set by `parsl-ts run --resume` (src/cli/run.ts). */
+const RESUME_ENV = 'PARSL_TS_RESUME';
+
+/**
+ * Under `--resume`: reuse the checkpoints of every earlier run in the run dir, and keep
+ * checkpointing at each task's end unless the config chose a mode, so that a resumed run
+ * that is killed again is resumable too.
+ */
+function applyResume(config: ResolvedConfig): ResolvedConfig {
+  if (process.env[RESUME_ENV] !== '1') return config;
+  const earlier = getAllCheckpoints(config.runDir);
+  return {
+    ...config,
+    checkpointFiles: [...earlier, ...config.checkpointFiles.filter((f) => !earlier.includes(f))],
+    checkpointMode: config.checkpointMode ?? 'task_exit',
+  };
+}
 
 interface KernelState {
   current: DataFlowKernel | undefined;
@@ -60,7 +79,7 @@ export async function load(config?: Config): Promise<DataFlowKernel> {
       const file = findConfigFile();
       config = file ? await importConfigFile(file) : defaultConfig();
     }
-    const dfk = await DataFlowKernel.start(resolveConfig(config));
+    const dfk = await DataFlowKernel.start(applyResume(resolveConfig(config)));
     state.current = dfk;
     dfk.onCleanup = () => {
       if (state.current === dfk) state.current = undefined;

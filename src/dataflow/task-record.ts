@@ -35,6 +35,8 @@ export class TaskRecord implements TaskRecordView {
   priority: number | undefined;
   resourceSpecification: Record<string, unknown> | undefined;
   outputs: DataFuture[] | undefined;
+  /** App cache key, for apps with `cache: true` that ran (not reused) in this run. */
+  hashsum: string | undefined;
   readonly timeInvoked = Date.now();
 
   constructor(
