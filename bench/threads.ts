@@ -12,7 +12,15 @@ import { benchRow, percentile, type BenchRow } from './table.js';
 export const noop = app(function noop() { return 0; });
 export const inc = app(function inc(x: number) { return x + 1; });
 export const count = app(function count(values: number[]) { return values.length; });
-export const sleep = app(async function sleep(ms: number) { await new Promise((r) => setTimeout(r, ms)); return ms; });
+/**
+ * Blocks its worker for `ms`, like Python's `time.sleep` in Parsl's benchmark. (A
+ * `setTimeout` sleep overshoots by up to 1 ms in Node's timer granularity, which would
+ * measure the clock, not the scheduler.)
+ */
+export const sleep = app(function sleep(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  return ms;
+});
 
 async function withThreads<T>(body: (dfk: DataFlowKernel) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'parsl-ts-bench-'));
