@@ -363,8 +363,9 @@ export class Manager {
     if (code !== 0 && code !== 2) process.stderr.write(`parsl-ts worker-pool (block ${this.options.blockId}): ${reason}\n`);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#link?.end(reason);
-    for (const worker of this.#workers) worker?.kill();
+    // The whole tree in one sweep, before any worker dies: its children would be reparented.
     killDescendants(process.pid);
+    for (const worker of this.#workers) worker?.kill();
     const exits = this.#workers.map((worker) => worker === undefined || worker.child.exitCode !== null || worker.child.signalCode !== null
       ? Promise.resolve()
       : new Promise<void>((done) => worker.child.once('exit', () => done())));
