@@ -254,7 +254,10 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     }
     const tryId = record.tries.length;
     record.executor = executor.label;
-    record.tries.push({ tryId, executor: executor.label, launchedAt: Date.now() });
+    const attempt = { tryId, executor: executor.label, launchedAt: Date.now() };
+    // An array literal is sized to fit; a push onto [] reserves room for 17 entries.
+    if (tryId === 0) record.tries = [attempt];
+    else record.tries.push(attempt);
     this.#setState(record, 'launched');
     const task: ExecutorTask = {
       taskId: record.id, tryId, appName: record.definition.name,
