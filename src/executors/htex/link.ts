@@ -14,6 +14,12 @@ export class FrameLink {
   #ending = false;
   #closeReason: string | undefined;
   #onClose: ((reason: string) => void) | undefined;
+  /**
+   * Hold writes until the event loop has handled every pending input (setImmediate), not
+   * just the current callback: a manager then sends the results of all its workers in one
+   * write, and the driver wakes once for them.
+   */
+  coalesce = false;
 
   /**
    * `onError` is called with a ProtocolError (bad frame) or a socket error; the link is
@@ -53,7 +59,7 @@ export class FrameLink {
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
-      process.nextTick(this.#uncork);
+      if (this.coalesce) setImmediate(this.#uncork); else process.nextTick(this.#uncork);
     }
     this.socket.write(data);
   }

@@ -121,6 +121,7 @@ export class Manager {
       connected = true;
       socket.off('error', onConnectError);
       const link = new FrameLink(socket, this.options.maxFrameBytes, () => {}, (error) => this.stop(1, `link to the interchange failed: ${error.message}`));
+      link.coalesce = true;
       this.#link = link;
       let authenticated = false;
       link.onClose((reason) => {
@@ -202,7 +203,8 @@ export class Manager {
 
   #capacity(): number {
     let total = this.options.prefetchCapacity;
-    for (const worker of this.#workers) if (worker) total += Math.max(1, worker.capacity());
+    const now = Date.now();
+    for (const worker of this.#workers) if (worker) total += Math.max(1, worker.capacity(now));
     return total;
   }
 
@@ -294,10 +296,15 @@ export class Manager {
 
   #dispatch(): void {
     if (this.#queueHead >= this.#queue.length) return;
+    const now = Date.now();
+    const open: WorkerProcess[] = [];
     for (const worker of this.#workers) {
-      if (worker === undefined || !worker.ready || worker.exited) continue;
-      let room = worker.capacity() - worker.inFlight.length;
-      if (room <= 0) continue;
+      if (worker !== undefined && worker.ready && !worker.exited && worker.capacity(now) > worker.inFlight.length) open.push(worker);
+    }
+    // Spread evenly: a burst of slow tasks must not queue up behind one worker.
+    const share = Math.ceil((this.#queue.length - this.#queueHead) / Math.max(1, open.length));
+    for (const worker of open) {
+      let room = Math.min(share, worker.capacity(now) - worker.inFlight.length);
       const batch: WireTaskEntry[] = [];
       while (room > 0 && this.#queueHead < this.#queue.length) {
         const next = this.#queue[this.#queueHead]!;
@@ -333,7 +340,7 @@ export class Manager {
       worker.knownCodes.add(task.codeIndex);
       codes.push(code);
     }
-    for (const task of batch) worker.inFlight.push(task);
+    worker.sent(batch);
     worker.link.send(frame(MessageType.Tasks, encodeTaskBatch(codes, batch)));
     const timed = batch[0]!;
     if (timed.walltime >= 0) {

@@ -63,14 +63,29 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  /** Tasks this worker should hold at once. */
-  capacity(): number {
+  /** When the worker last finished a task, or became busy (ms). */
+  lastProgress = 0;
+
+  /**
+   * Tasks this worker should hold at once. A task running for longer than the average
+   * counts as the new average: after many no-ops, a slow task stops the worker being fed.
+   */
+  capacity(now = Date.now()): number {
     if (this.walltimeTimer !== undefined) return 0; // a walltime task runs alone
-    if (this.avgTaskMs <= 0) return 1;
-    return Math.max(1, Math.min(MAX_PER_WORKER, 2 ** Math.floor(Math.log2(TARGET_QUEUE_MS / this.avgTaskMs))));
+    let perTask = this.avgTaskMs;
+    if (this.inFlight.length > 0) perTask = Math.max(perTask, now - this.lastProgress);
+    if (perTask <= 0) return 1;
+    return Math.max(1, Math.min(MAX_PER_WORKER, 2 ** Math.floor(Math.log2(TARGET_QUEUE_MS / perTask))));
   }
 
-  recordTiming(busyMs: number, count: number): void {
+  /** Tasks were handed over. */
+  sent(tasks: WireTaskEntry[], now = Date.now()): void {
+    if (this.inFlight.length === 0) this.lastProgress = now;
+    for (const task of tasks) this.inFlight.push(task);
+  }
+
+  recordTiming(busyMs: number, count: number, now = Date.now()): void {
+    this.lastProgress = now;
     if (count === 0) return;
     const perTask = busyMs / count;
     this.avgTaskMs = this.avgTaskMs === 0 ? perTask : this.avgTaskMs * 0.7 + perTask * 0.3;

@@ -1,0 +1,153 @@
+/**
+ * HighThroughputExecutor benchmarks (DESIGN §5): no-op throughput, sequential round trip,
+ * 200 × 50 ms sleeps, chain and fan-out/fan-in, all with 2 workers on one LocalProvider
+ * block and logging as by default; plus the measurement behind where the interchange lives:
+ * the same runs with a pass-through TCP relay process between the interchange and the
+ * manager (the least an interchange in its own process would add).
+ * Runnable alone: `node --import tsx bench/htex.ts`; `bench/run.ts` calls `htexBenchmarks`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { load, HighThroughputExecutor, LocalProvider, type DataFlowKernel } from '../src/index.js';
+import { benchRow, percentile, printTable, type BenchRow } from './table.js';
+import { count, inc, noop, sleep } from './threads.js';
+
+/** A HighThroughputExecutor whose managers connect through a relay port instead. */
+class RelayedExecutor extends HighThroughputExecutor {
+  relayPort = 0;
+  protected override launchCommand(blockId: string): string {
+    return super.launchCommand(blockId).replace(`--port ${this.port}`, `--port ${this.relayPort}`);
+  }
+}
+
+/** A process that forwards bytes both ways between `listen` and `target`, nothing else. */
+const RELAY_SOURCE = `
+const net = require('node:net');
+const target = Number(process.argv[1]);
+const server = net.createServer({ noDelay: true }, (client) => {
+  const upstream = net.connect({ host: '127.0.0.1', port: target, noDelay: true });
+  client.pipe(upstream); upstream.pipe(client);
+  const end = () => { client.destroy(); upstream.destroy(); };
+  client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+async function startRelay(target: number): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', RELAY_SOURCE, String(target)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+export interface HtexBenchOptions {
+  /** Put a pass-through relay process between the interchange and the manager. */
+  relay?: boolean;
+}
+
+/** Loads a DFK with a 2-worker HighThroughputExecutor, warms it up, runs `body`, cleans up. */
+async function withHtex<T>(body: (dfk: DataFlowKernel) => Promise<T>, options: HtexBenchOptions = {}): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'parsl-ts-bench-htex-'));
+  const executor = new (options.relay ? RelayedExecutor : HighThroughputExecutor)({
+    label: 'htex', maxWorkersPerNode: 2, provider: new LocalProvider({ initBlocks: options.relay ? 0 : 1 }),
+  });
+  const dfk = await load({ executors: [executor], runDir: join(dir, 'runinfo'), strategy: 'none' });
+  let relay: { child: ChildProcess; port: number } | undefined;
+  try {
+    if (options.relay) {
+      relay = await startRelay(executor.port);
+      (executor as RelayedExecutor).relayPort = relay.port;
+      await executor.scaleOut(1);
+    }
+    await Promise.all(Array.from({ length: 2000 }, () => noop()));
+    return await body(dfk);
+  } finally {
+    await dfk.cleanup();
+    relay?.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Tasks per second for `n` no-op tasks, first submit to last result. */
+export function htexNoopThroughput(n = 50_000, options: HtexBenchOptions = {}): Promise<number> {
+  return withHtex(async () => {
+    const started = performance.now();
+    const futures = [];
+    for (let i = 0; i < n; i++) futures.push(noop());
+    await Promise.all(futures);
+    return n / ((performance.now() - started) / 1000);
+  }, options);
+}
+
+/** Sequential submit→result latencies in ms. */
+export function htexRoundTrips(n = 2000, options: HtexBenchOptions = {}): Promise<number[]> {
+  return withHtex(async () => {
+    for (let i = 0; i < 200; i++) await noop();
+    const latencies: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const started = performance.now();
+      await noop();
+      latencies.push(performance.now() - started);
+    }
+    return latencies;
+  }, options);
+}
+
+/** Percent of ideal for `tasks` × `ms` blocking sleeps on 2 workers. */
+export function htexSleepEfficiency(tasks = 200, ms = 50, workers = 2): Promise<number> {
+  return withHtex(async () => {
+    const started = performance.now();
+    await Promise.all(Array.from({ length: tasks }, () => sleep(ms)));
+    return (100 * (tasks * ms) / workers) / (performance.now() - started);
+  });
+}
+
+export function htexChain(n = 2000): Promise<number> {
+  return withHtex(async () => {
+    const started = performance.now();
+    let future = inc(0);
+    for (let i = 1; i < n; i++) future = inc(future);
+    if (await future !== n) throw new Error('chain ended early');
+    return (performance.now() - started) / 1000;
+  });
+}
+
+export function htexFanOutFanIn(n = 5000): Promise<number> {
+  return withHtex(async () => {
+    const started = performance.now();
+    if (await count(Array.from({ length: n }, (_, i) => inc(i))) !== n) throw new Error('fan-in lost values');
+    return (performance.now() - started) / 1000;
+  });
+}
+
+function latencyRows(prefix: string, latencies: number[], parsl: [number, number] | undefined, targets: [number, number] | undefined): BenchRow[] {
+  return ([50, 99] as const).map((p, i) => {
+    const value = percentile(latencies, p);
+    const row: BenchRow = { name: `${prefix} round trip p${p}`, median: value, unit: 'ms', higherIsBetter: false, runs: [value] };
+    if (parsl) row.parsl = parsl[i]!;
+    if (targets) row.target = targets[i]!;
+    return row;
+  });
+}
+
+export async function htexBenchmarks(times = 3): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  rows.push(await benchRow('htex: no-op throughput (50,000 tasks, 2 workers)', 'tasks/s', true, () => htexNoopThroughput(), { times, warmup: false, parsl: 1460, target: 14_600 }));
+  rows.push(...latencyRows('htex:', await htexRoundTrips(), [1.7, 5.8], [0.5, 2]));
+  rows.push(await benchRow('htex: 200 × 50 ms sleeps, 2 workers', '% of ideal', true, () => htexSleepEfficiency(), { times: 1, warmup: false, parsl: 94.4, target: 98 }));
+  rows.push(await benchRow('htex: chain of 2,000', 's', false, () => htexChain(), { times, warmup: false, parsl: 3.1 }));
+  rows.push(await benchRow('htex: fan-out 5,000 + fan-in', 's', false, () => htexFanOutFanIn(), { times, warmup: false, parsl: 5.8 }));
+  // Where the interchange lives: the same no-op runs with one extra process hop.
+  rows.push(await benchRow('htex + relay process: no-op throughput', 'tasks/s', true, () => htexNoopThroughput(50_000, { relay: true }), { times, warmup: false }));
+  rows.push(...latencyRows('htex + relay process:', await htexRoundTrips(2000, { relay: true }), undefined, undefined));
+  return rows;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printTable(await htexBenchmarks(Number(process.env.BENCH_TIMES) || 3));
+}
