@@ -284,7 +284,10 @@ export class Manager {
     this.logger.warn(message);
     if (this.#registered) this.#link?.send(jsonFrame(MessageType.Log, { message }));
     if (!worker.ready) this.#failedStarts++;
-    const delay = Math.min(5000, this.#failedStarts === 0 ? 0 : 100 * 2 ** this.#failedStarts);
+    // A worker ended by SIGTERM usually shares the signal with this manager (a cancelled
+    // block): give our own handler the chance to run before starting a replacement.
+    const terminated = signal === 'SIGTERM' || signal === 'SIGINT' || signal === 'SIGHUP';
+    const delay = Math.min(5000, this.#failedStarts === 0 ? (terminated ? 250 : 0) : 100 * 2 ** this.#failedStarts);
     const replace = () => {
       if (this.#stopping) return;
       const index = this.#workers.indexOf(worker);
