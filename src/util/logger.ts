@@ -1,17 +1,20 @@
 /**
  * The run's log file (`runinfo/NNN/parsl.log`). Lines are buffered and written in batches:
  * a line per task event at tens of thousands of tasks a second must not cost a syscall each.
+ * Every write is synchronous, so lines land in order even when a full buffer is written
+ * from inside a submit loop.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+
+const MAX_BUFFERED_LINES = 8192;
+const FLUSH_AFTER_MS = 200;
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
 export class Logger {
   #buffer: string[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<void> = Promise.resolve();
   #stampMs = 0;
   #stamp = '';
 
@@ -29,8 +32,10 @@ export class Logger {
       this.#stamp = `${new Date(now).toISOString()} ${this.component} `;
     }
     this.#buffer.push(this.#stamp + level + ' ' + message + '\n');
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#flushAsync(), 200);
+    // A driver submitting in a tight loop never yields to the timer: bound the buffer.
+    if (this.#buffer.length >= MAX_BUFFERED_LINES) this.flushSync();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flushSync(), FLUSH_AFTER_MS);
       this.#timer.unref();
     }
   }
@@ -40,30 +45,17 @@ export class Logger {
   warn(message: string): void { this.log('WARNING', message); }
   error(message: string): void { this.log('ERROR', message); }
 
-  #takeBuffer(): string {
+  /** Writes everything buffered. */
+  flushSync(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#buffer.length === 0 || this.path === undefined) return;
     const text = this.#buffer.join('');
     this.#buffer = [];
-    return text;
-  }
-
-  #flushAsync(): void {
-    const text = this.#takeBuffer();
-    if (text.length === 0 || this.path === undefined) return;
-    const path = this.path;
-    this.#writing = this.#writing.then(() => appendFile(path, text)).catch(() => { /* log is best effort */ });
-  }
-
-  /** Writes everything buffered; safe to call from exit paths. */
-  flushSync(): void {
-    const text = this.#takeBuffer();
-    if (text.length === 0 || this.path === undefined) return;
-    try { appendFileSync(this.path, text); } catch { /* log is best effort */ }
+    try { appendFileSync(this.path, text); } catch { /* the log is best effort */ }
   }
 
   async flush(): Promise<void> {
-    this.#flushAsync();
-    await this.#writing;
+    this.flushSync();
   }
 }
