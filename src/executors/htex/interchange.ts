@@ -7,20 +7,19 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { serialize } from 'node:v8';
-import { ManagerLost, SerializationError } from '../../errors.js';
+import { ManagerLost } from '../../errors.js';
 import { fromErrorRecord, type ErrorRecord } from '../../serialize/errors.js';
-import type { CodeSpec } from '../../serialize/code.js';
 import { PriorityQueue } from '../../util/priority-queue.js';
 import type { Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
 import type { ExecutorTask, TaskOutcome } from '../executor.js';
 import { FrameLink } from './link.js';
 import {
-  MessageType, ProtocolError, decodeResultBody, encodeTaskBatch, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
-  type CodeEntry, type RegisterMessage, type RegisteredMessage, type TaskExtras, type WireTaskEntry,
+  MessageType, ProtocolError, decodeResultBody, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
+  type RegisterMessage, type RegisteredMessage,
 } from './protocol.js';
 import { NonceCache, serverHandshake, type TlsMaterial } from './security.js';
+import { CodeTable, encodeForManager } from './task-batches.js';
 
 export interface InterchangeOptions {
   label: string;
@@ -71,16 +70,6 @@ function peerName(socket: Socket): string {
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 }
 
-function extrasOf(task: ExecutorTask): TaskExtras | 0 {
-  if (!task.stdout && !task.stderr && !task.hasFiles && !(task.outputs && task.outputs.length > 0)) return 0;
-  const extras: TaskExtras = {};
-  if (task.stdout) extras.stdout = task.stdout;
-  if (task.stderr) extras.stderr = task.stderr;
-  if (task.outputs && task.outputs.length > 0) extras.outputs = task.outputs;
-  if (task.hasFiles) extras.hasFiles = true;
-  return extras;
-}
-
 export class Interchange {
   readonly options: InterchangeOptions;
   #server: Server | undefined;
@@ -91,8 +80,7 @@ export class Interchange {
   #rotationStart = 0;
   #pending = new Set<FrameLink>();
   #nonces = new NonceCache();
-  #codes = new Map<string, CodeEntry>();
-  #codeBySpec = new WeakMap<CodeSpec, CodeEntry>();
+  #codes = new CodeTable();
   #dispatchScheduled = false;
   #referenced = true;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -348,10 +336,15 @@ export class Interchange {
     const count = this.#rotation.length;
     if (this.#queue.size === 0 || count === 0 || this.#closing) return;
     const start = this.#rotationStart++ % count;
+    let open = 0;
+    for (const manager of this.#rotation) if (!manager.held && !manager.draining && manager.capacity > manager.inFlight.size) open++;
+    if (open === 0) return;
+    // Spread a burst evenly: slow tasks must not pile up on the first manager.
+    const share = Math.ceil(this.#queue.size / open);
     for (let k = 0; k < count && this.#queue.size > 0; k++) {
       const manager = this.#rotation[(start + k) % count]!;
       if (manager.held || manager.draining) continue;
-      const room = manager.capacity - manager.inFlight.size;
+      const room = Math.min(share, manager.capacity - manager.inFlight.size);
       if (room <= 0) continue;
       const batch: ExecutorTask[] = [];
       while (batch.length < room && this.#queue.size > 0) batch.push(this.#queue.pop()!);
@@ -359,76 +352,17 @@ export class Interchange {
     }
   }
 
-  #codeFor(task: ExecutorTask): CodeEntry {
-    const cached = this.#codeBySpec.get(task.code);
-    if (cached !== undefined && cached.appName === task.appName && cached.kind === task.kind) return cached;
-    const key = `${task.kind}\0${task.appName}\0${task.code.id}`;
-    let entry = this.#codes.get(key);
-    if (entry === undefined) {
-      entry = { index: this.#codes.size, appName: task.appName, kind: task.kind, spec: task.code };
-      this.#codes.set(key, entry);
-    }
-    this.#codeBySpec.set(task.code, entry);
-    return entry;
-  }
-
   #send(manager: ManagerRecord, batch: ExecutorTask[]): void {
-    const codes: CodeEntry[] = [];
-    const newCodes = new Set<number>();
-    const entries: WireTaskEntry[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      const task = batch[i]!;
-      const code = this.#codeFor(task);
-      if (!manager.knownCodes.has(code.index) && !newCodes.has(code.index)) {
-        newCodes.add(code.index);
-        codes.push(code);
-      }
-      entries[i] = {
-        taskId: task.taskId, tryId: task.tryId, codeIndex: code.index,
-        walltime: task.walltime ?? -1, args: task.args, extras: extrasOf(task),
-      };
+    const { frames, failed } = encodeForManager(this.#codes, manager.knownCodes, batch, this.options.maxFrameBytes);
+    for (const { task, error } of failed) this.#failTask(task, error);
+    for (const { payload, tasks, newCodes } of frames) {
+      for (const index of newCodes) manager.knownCodes.add(index);
+      for (const task of tasks) manager.inFlight.set(task.taskId, task);
+      this.#stats.sent += tasks.length;
+      manager.link.send(frameHeader(MessageType.Tasks, payload.length));
+      manager.link.send(payload);
     }
-    let payload: Buffer;
-    try {
-      payload = encodeTaskBatch(codes, entries);
-    } catch (error) {
-      this.#sendSerializable(manager, batch, error as Error);
-      return;
-    }
-    if (payload.length + 1 > this.options.maxFrameBytes) {
-      if (batch.length === 1) {
-        this.#failTask(batch[0]!, new SerializationError(`task ${batch[0]!.taskId} of app ${batch[0]!.appName}`,
-          `its ${payload.length} bytes exceed the frame cap of ${this.options.maxFrameBytes} bytes`));
-        return;
-      }
-      const half = Math.ceil(batch.length / 2);
-      this.#send(manager, batch.slice(0, half));
-      this.#send(manager, batch.slice(half));
-      return;
-    }
-    for (const index of newCodes) manager.knownCodes.add(index);
-    for (const task of batch) manager.inFlight.set(task.taskId, task);
-    manager.idleSince = undefined;
-    this.#stats.sent += batch.length;
-    manager.link.send(frameHeader(MessageType.Tasks, payload.length));
-    manager.link.send(payload);
-  }
-
-  /** Some value in the batch cannot be serialized: fail those tasks, naming the argument; send the rest. */
-  #sendSerializable(manager: ManagerRecord, batch: ExecutorTask[], batchError: Error): void {
-    const good: ExecutorTask[] = [];
-    for (const task of batch) {
-      const bad = task.args.findIndex((arg) => { try { serialize(arg); return false; } catch { return true; } });
-      if (bad < 0) { good.push(task); continue; }
-      let reason = 'cannot be serialized';
-      try { serialize(task.args[bad]); } catch (error) { reason = (error as Error).message; }
-      this.#failTask(task, new SerializationError(`argument ${bad} of app ${task.appName} (task ${task.taskId})`, reason));
-    }
-    if (good.length === batch.length) {
-      for (const task of batch) this.#failTask(task, new SerializationError(`task ${task.taskId} of app ${task.appName}`, batchError.message));
-    } else if (good.length > 0) {
-      this.#send(manager, good);
-    }
+    if (manager.inFlight.size > 0) manager.idleSince = undefined;
   }
 
   #failTask(task: ExecutorTask, error: Error): void {
