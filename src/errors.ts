@@ -149,9 +149,18 @@ export class TaskCancelledError extends ParslError {
   }
 }
 
+/** An argument of an app with `cache: true` has no stable encoding for the cache key. */
+export class UnhashableArgumentError extends ParslError {
+  override readonly code = 'PARSL_UNHASHABLE_ARGUMENT';
+  constructor(readonly appName: string, readonly argument: string, readonly reason: string) {
+    super(`${argument} of app ${appName}: cannot hash ${reason} (app cache keys need plain data; `
+      + 'leave it out with `ignoreForCache` if it is a keyword, or turn `cache` off for this app)');
+  }
+}
+
 /** Classes a remote error record may be revived into, by `name`. */
 export const PARSL_ERROR_CLASSES: Record<string, new (...args: never[]) => ParslError> = {
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure,
   BashAppNoReturn, AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError,
-  AppDefinitionError, ManagerLost, WorkerLost, ExecutorError, TaskCancelledError,
+  AppDefinitionError, ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError,
 };

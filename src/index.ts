@@ -6,7 +6,6 @@ export { AppFuture } from './dataflow/app-future.js';
 export { asCompleted } from './dataflow/as-completed.js';
 export { map, type MapOptions } from './dataflow/map.js';
 export { getAllCheckpoints, getLastCheckpoint } from './dataflow/checkpoint.js';
-export { UnhashableArgumentError } from './dataflow/memo-key.js';
 export type { TaskRecord, TaskState, TryRecord } from './dataflow/task-record.js';
 export { app, bashApp, joinApp, type App, type AppOptions, type Futurable, type FuturableArgs } from './apps/app.js';
 export { AUTO_LOGNAME, type AppKeywords, type StdStream } from './apps/keywords.js';
@@ -29,6 +28,6 @@ export type { ExecutionProvider, ProviderOptions, JobState, JobStatus } from './
 export {
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
   AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
-  ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, type FailedTask,
+  ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError, type FailedTask,
 } from './errors.js';
 export { VERSION } from './version.js';

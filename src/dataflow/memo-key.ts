@@ -11,17 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { AppDefinition } from '../apps/app.js';
 import { isPlainObject } from '../apps/keywords.js';
 import { File } from '../data/file.js';
-import { ParslError } from '../errors.js';
+import { UnhashableArgumentError } from '../errors.js';
 import type { CodeSpec } from '../serialize/code.js';
-
-/** An argument of an app with `cache: true` has no stable encoding. */
-export class UnhashableArgumentError extends ParslError {
-  override readonly code = 'PARSL_UNHASHABLE_ARGUMENT';
-  constructor(readonly appName: string, readonly argument: string, readonly reason: string) {
-    super(`${argument} of app ${appName}: cannot hash ${reason} (app cache keys need plain data; `
-      + 'leave it out with `ignoreForCache` if it is a keyword, or turn `cache` off for this app)');
-  }
-}
 
 /** Containers nested deeper than this are refused rather than walked (cycle guard backup). */
 const MAX_DEPTH = 256;
