@@ -135,6 +135,95 @@ function latencyRows(prefix: string, latencies: number[], parsl: [number, number
   });
 }
 
+/** Fake managers in one process: authenticate, register, answer every task at once, heartbeat. */
+const FAKE_MANAGERS_SOURCE = `
+const { connect } = await import('node:net');
+const { serialize } = await import('node:v8');
+const [port, count, secretHex, src] = process.argv.slice(1);
+const { FrameLink } = await import(src + '/link.ts');
+const protocol = await import(src + '/protocol.ts');
+const { clientHandshake } = await import(src + '/security.ts');
+const { VERSION } = await import(src + '/../../version.ts');
+const secret = Buffer.from(secretHex, 'hex');
+const links = [];
+let registered = 0;
+for (let i = 0; i < Number(count); i++) {
+  const socket = connect({ host: '127.0.0.1', port: Number(port) });
+  socket.setNoDelay(true);
+  const link = new FrameLink(socket, 1 << 26, () => {}, (error) => console.error('fake manager ' + i + ': ' + error.message));
+  link.coalesce = true;
+  links.push(link);
+  clientHandshake(link, secret, (error) => {
+    if (error) { console.error(error.message); process.exit(1); }
+    link.reader.onFrame = (type, payload) => {
+      if (type === 11 && ++registered === Number(count)) process.stdout.write('registered\\n');
+      if (type !== 20) return;
+      const { tasks } = protocol.decodeTaskBatch(payload);
+      const body = [];
+      for (const task of tasks) body.push(task.tryId, 1, 0);
+      link.send(protocol.encodeResultBatch(tasks.map((t) => t.taskId), 0, serialize(body)));
+    };
+    link.send(protocol.jsonFrame(10, { managerId: 'fake-' + i, blockId: String(i % 50), hostname: 'sim', pid: process.pid,
+      workerCount: 2, capacity: 4, nodeVersion: process.versions.node, parslVersion: VERSION, accelerators: [] }));
+  });
+}
+setInterval(() => { for (const link of links) link.send(protocol.frame(30)); }, 1000);
+`;
+
+export interface ManyManagersResult {
+  managers: number;
+  registerSeconds: number;
+  tasksPerSecond: number;
+  longestPauseMs: number;
+  managersLost: number;
+}
+
+/** One interchange, `count` simulated managers on loopback, `tasks` no-op round trips. */
+export async function interchangeWithManyManagers(count = 1000, tasks = 100_000): Promise<ManyManagersResult> {
+  const { Interchange } = await import('../src/executors/htex/interchange.js');
+  const { generateSecret } = await import('../src/executors/htex/security.js');
+  const { Logger } = await import('../src/util/logger.js');
+  const secret = generateSecret();
+  let delivered = 0;
+  let lastAt = 0;
+  let longestPause = 0;
+  let allDone: () => void = () => {};
+  const interchange = new Interchange({
+    label: 'sim', secret, tls: undefined, host: '127.0.0.1', portRange: undefined, heartbeatPeriod: 1, heartbeatThreshold: 10,
+    maxFrameBytes: 1 << 26, handshakeTimeoutMs: 30_000, logger: new Logger(undefined),
+    deliver: () => {
+      const now = performance.now();
+      if (lastAt > 0) longestPause = Math.max(longestPause, now - lastAt);
+      lastAt = now;
+      if (++delivered === tasks) allDone();
+    },
+  });
+  await interchange.listen();
+  const src = new URL('../src/executors/htex', import.meta.url).href;
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', FAKE_MANAGERS_SOURCE,
+    String(interchange.port), String(count), secret.toString('hex'), src], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('registered')) resolve(); });
+      child.once('exit', (code) => reject(new Error(`simulated managers exited with ${code}`)));
+    });
+    const registerSeconds = (performance.now() - started) / 1000;
+    const code = { id: 'sim', kind: 'source' as const, name: 'noop', source: '() => 0' };
+    const done = new Promise<void>((resolve) => { allDone = resolve; });
+    const runStarted = performance.now();
+    for (let i = 0; i < tasks; i++) interchange.submit({ taskId: i, tryId: 0, appName: 'noop', kind: 'function', code, args: [] });
+    await done;
+    const tasksPerSecond = tasks / ((performance.now() - runStarted) / 1000);
+    // Stay a few heartbeat periods to see that nobody is declared lost.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    return { managers: interchange.managers().length, registerSeconds, tasksPerSecond, longestPauseMs: longestPause, managersLost: interchange.stats.managersLost };
+  } finally {
+    child.kill();
+    await interchange.close(100);
+  }
+}
+
 export async function htexBenchmarks(times = 3): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   rows.push(await benchRow('htex: no-op throughput (50,000 tasks, 2 workers)', 'tasks/s', true, () => htexNoopThroughput(), { times, warmup: false, parsl: 1460, target: 14_600 }));
@@ -145,6 +234,12 @@ export async function htexBenchmarks(times = 3): Promise<BenchRow[]> {
   // Where the interchange lives: the same no-op runs with one extra process hop.
   rows.push(await benchRow('htex + relay process: no-op throughput', 'tasks/s', true, () => htexNoopThroughput(50_000, { relay: true }), { times, warmup: false }));
   rows.push(...latencyRows('htex + relay process:', await htexRoundTrips(2000, { relay: true }), undefined, undefined));
+  const many = await interchangeWithManyManagers();
+  const single = (name: string, value: number, unit: string, higherIsBetter: boolean): BenchRow => ({ name, median: value, unit, higherIsBetter, runs: [value] });
+  rows.push(single(`interchange, ${many.managers} simulated managers: registration`, many.registerSeconds, 's', false));
+  rows.push(single('interchange, 1,000 simulated managers: 100,000 no-op round trips', many.tasksPerSecond, 'tasks/s', true));
+  rows.push(single('interchange, 1,000 simulated managers: longest pause between results', many.longestPauseMs, 'ms', false));
+  rows.push(single('interchange, 1,000 simulated managers: managers lost', many.managersLost, 'managers', false));
   return rows;
 }
 

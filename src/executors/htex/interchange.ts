@@ -132,7 +132,8 @@ export class Interchange {
       try {
         await new Promise<void>((resolve, reject) => {
           this.#server!.once('error', reject);
-          this.#server!.listen(port, this.options.host, () => { this.#server!.off('error', reject); resolve(); });
+          // A deep accept queue: a thousand managers of one big block connect at once.
+          this.#server!.listen({ port, host: this.options.host, backlog: 4096 }, () => { this.#server!.off('error', reject); resolve(); });
         });
         this.#port = (this.#server.address() as { port: number }).port;
         lastError = undefined;
