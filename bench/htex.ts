@@ -84,10 +84,14 @@ export function htexNoopThroughput(n = 50_000, options: HtexBenchOptions = {}): 
   }, options);
 }
 
-/** Sequential submit→result latencies in ms. */
-export function htexRoundTrips(n = 2000, options: HtexBenchOptions = {}): Promise<number[]> {
+/**
+ * Sequential submit→result latencies in ms, in steady state: the manager and workers are
+ * fresh processes, and for their first few thousand round trips V8 is still compiling
+ * their hot paths (p99 ~2 ms then, ~0.3–0.5 ms after), so they are warmed up first.
+ */
+export function htexRoundTrips(n = 2000, options: HtexBenchOptions = {}, warmup = 5000): Promise<number[]> {
   return withHtex(async () => {
-    for (let i = 0; i < 200; i++) await noop();
+    for (let i = 0; i < warmup; i++) await noop();
     const latencies: number[] = [];
     for (let i = 0; i < n; i++) {
       const started = performance.now();
