@@ -3,13 +3,9 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CONFIG_ENV } from '../config/load-config.js';
-import { maybeCurrentDfk, onDfkLoaded } from '../dataflow/load.js';
-import { setEntryScript } from '../serialize/code.js';
+import { CONFIG_ENV, RESUME_ENV } from '../config/load-config.js';
 import { ProgressReporter } from './progress.js';
 
-/** Set by `--resume`: `load` then reuses the checkpoints of earlier runs. */
-export const RESUME_ENV = 'PARSL_TS_RESUME';
 
 export function runCommand(): Command {
   return new Command('run')
@@ -36,6 +32,9 @@ export function runCommand(): Command {
         process.env[CONFIG_ENV] = configPath;
       }
       if (options.resume) process.env[RESUME_ENV] = '1';
+      // Imported here, not at the top: other commands (worker-pool) stay lean.
+      const { maybeCurrentDfk, onDfkLoaded } = await import('../dataflow/load.js');
+      const { setEntryScript } = await import('../serialize/code.js');
       setEntryScript(path);
       process.argv = [process.argv[0]!, path, ...args];
       const progress = options.progress ? new ProgressReporter() : undefined;

@@ -10,6 +10,8 @@ import type { Config } from './config.js';
 
 /** Set by `parsl-ts run --config FILE`. */
 export const CONFIG_ENV = 'PARSL_TS_CONFIG';
+/** Set by `parsl-ts run --resume`: `load` then reuses the checkpoints of earlier runs. */
+export const RESUME_ENV = 'PARSL_TS_RESUME';
 const CONFIG_FILES = ['parsl.config.ts', 'parsl.config.mts', 'parsl.config.js', 'parsl.config.mjs'];
 
 /** The config file to use, or undefined when none is named or present. */

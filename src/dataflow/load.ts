@@ -2,14 +2,11 @@
 import { availableParallelism } from 'node:os';
 import { setSubmitterLookup } from '../apps/app.js';
 import { resolveConfig, type Config, type ResolvedConfig } from '../config/config.js';
-import { findConfigFile, importConfigFile } from '../config/load-config.js';
+import { findConfigFile, importConfigFile, RESUME_ENV } from '../config/load-config.js';
 import { ConfigurationError, NoDataFlowKernelError } from '../errors.js';
 import { ThreadPoolExecutor } from '../executors/threads/thread-pool-executor.js';
 import { getAllCheckpoints } from './checkpoint.js';
 import { DataFlowKernel } from './dfk.js';
-
-/** Set by `parsl-ts run --resume` (src/cli/run.ts). */
-const RESUME_ENV = 'PARSL_TS_RESUME';
 
 /**
  * Under `--resume`: reuse the checkpoints of every earlier run in the run dir, and keep
