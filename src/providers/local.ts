@@ -5,10 +5,11 @@
  * whole group; a block past its walltime is ended too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
+import { groupHasLiveProcess } from '../util/processes.js';
 import { SingleNodeLauncher } from './launchers/single-node.js';
 import type { Launcher } from './launchers/launcher.js';
 import { positiveNumberCheck, resolveProviderOptions, walltimeSeconds } from './options.js';
@@ -78,25 +79,7 @@ export function processGroupAlive(pgid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true; // no /proc: trust kill(0)
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the parenthesised command: state ppid pgrp …
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-  }
-  return false;
+  return groupHasLiveProcess(pgid);
 }
 
 const delay = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, ExecutorError, ManagerLost } from '../../src/index.js';
-import { descendantPids } from '../../src/executors/htex/process-tree.js';
+import { descendantPids } from '../../src/util/processes.js';
 import { startHtex, stopHtex, tempDir, waitFor } from './htex-helpers.js';
 
 const DRIVER = fileURLToPath(new URL('./htex-driver.fixture.ts', import.meta.url));

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, HighThroughputExecutor, LocalProvider, type Config, type DataFlowKernel } from '../../src/index.js';
-import { descendantPids } from '../../src/executors/htex/process-tree.js';
+import { descendantPids } from '../../src/util/processes.js';
 import type { HighThroughputExecutorOptions } from '../../src/executors/htex/options.js';
 import type { LocalProviderOptions } from '../../src/providers/local.js';
 

@@ -18,7 +18,7 @@ import { toErrorRecord } from '../../serialize/errors.js';
 import { Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
 import { FrameLink } from './link.js';
-import { killDescendants } from './process-tree.js';
+import { killDescendants } from '../../util/processes.js';
 import {
   MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
   type CodeEntry, type RegisterMessage, type WireTaskEntry,

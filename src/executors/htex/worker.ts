@@ -11,23 +11,19 @@ import { SerializationError } from '../../errors.js';
 import { toErrorRecord } from '../../serialize/errors.js';
 import type { CodeSpec } from '../../serialize/code.js';
 import { runTask, type WireResult, type WireTask } from '../runner.js';
+import { serialTaskLoop } from '../serial-task-loop.js';
 import { FrameLink } from './link.js';
 import {
   DEFAULT_MAX_FRAME_BYTES, MessageType, decodeTaskBatch, encodeResultBatch, frame, type CodeEntry, type WireTaskEntry,
 } from './protocol.js';
 
-/** Results are sent at least this often while tasks keep running. */
-const FLUSH_AFTER_MS = 1;
 const maxFrameBytes = Number(process.env.PARSL_HTEX_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES;
 
 const codes = new Map<number, { spec: CodeSpec; appName: string; kind: 'function' | 'bash' }>();
-const queue: WireTaskEntry[] = [];
-let head = 0;
-let running = false;
 let outIds: number[] = [];
 let outBody: unknown[] = [];
-let busyMs = 0;
-let lastFlush = performance.now();
+const enqueue = serialTaskLoop<WireTaskEntry>(runEntry, { record, flush: sendResults });
+
 
 const link = new FrameLink(new Socket({ fd: 3, readable: true, writable: true }), maxFrameBytes, onFrame, (error) => {
   process.stderr.write(`parsl-ts worker ${process.env.PARSL_WORKER_RANK}: link to manager failed: ${error.message}\n`);
@@ -47,8 +43,7 @@ function onFrame(type: number, payload: Buffer): void {
   if (type !== MessageType.Tasks) return;
   const batch = decodeTaskBatch(payload);
   for (const code of batch.codes as CodeEntry[]) codes.set(code.index, code);
-  for (const task of batch.tasks) queue.push(task);
-  if (!running) void drain();
+  enqueue(batch.tasks);
 }
 
 function toWireTask(entry: WireTaskEntry): WireTask {
@@ -83,7 +78,7 @@ function encodeBody(): Buffer {
   }
 }
 
-function sendResults(): void {
+function sendResults(busyMs: number): void {
   if (outIds.length === 0) return;
   let body = encodeBody();
   if (body.length + 64 + 4 * outIds.length > maxFrameBytes) {
@@ -102,33 +97,14 @@ function sendResults(): void {
   body = undefined as unknown as Buffer;
   outIds = [];
   outBody = [];
-  busyMs = 0;
-  lastFlush = performance.now();
 }
 
-async function drain(): Promise<void> {
-  running = true;
-  while (head < queue.length) {
-    const entry = queue[head]!;
-    queue[head++] = undefined as unknown as WireTaskEntry;
-    const started = performance.now();
-    const code = codes.get(entry.codeIndex);
-    let result: WireResult | Promise<WireResult>;
-    if (code === undefined) {
-      result = { taskId: entry.taskId, tryId: entry.tryId, ok: false, error: toErrorRecord(new Error(`worker has no code #${entry.codeIndex}`)) };
-    } else {
-      result = runTask(toWireTask(entry), code.spec);
-      if (result instanceof Promise) result = await result;
-    }
-    record(result);
-    const now = performance.now();
-    busyMs += now - started;
-    if (now - lastFlush >= FLUSH_AFTER_MS) sendResults();
+function runEntry(entry: WireTaskEntry): WireResult | Promise<WireResult> {
+  const code = codes.get(entry.codeIndex);
+  if (code === undefined) {
+    return { taskId: entry.taskId, tryId: entry.tryId, ok: false, error: toErrorRecord(new Error(`worker has no code #${entry.codeIndex}`)) };
   }
-  queue.length = 0;
-  head = 0;
-  running = false;
-  sendResults();
+  return runTask(toWireTask(entry), code.spec);
 }
 
 link.send(frame(MessageType.Ready));
