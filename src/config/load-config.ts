@@ -33,7 +33,7 @@ export async function importConfigFile(path: string): Promise<Config> {
   } catch (error) {
     throw new ConfigurationError(`cannot load config file ${path}: ${(error as Error).message}`, 'config');
   }
-  let config = namespace.default ?? namespace.config;
+  let config = namespace['default'] ?? namespace['config'];
   if (typeof config === 'function') config = await (config as () => unknown)();
   if (typeof config !== 'object' || config === null) {
     throw new ConfigurationError(`config file ${path} must export a config as default (export default defineConfig({...}))`, 'config');

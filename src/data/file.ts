@@ -77,6 +77,6 @@ export class File {
 
   static isClonedFile(value: unknown): value is { url: string; localPath?: string } {
     return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[FILE_TAG] === true
-      && typeof (value as Record<string, unknown>).url === 'string';
+      && typeof (value as Record<string, unknown>)['url'] === 'string';
   }
 }

@@ -170,9 +170,9 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       || (keywords.stderr !== undefined && typeof keywords.stderr !== 'string');
     if (streamsChanged || (keywords.outputs !== undefined && files.some((f, i) => f !== keywords.outputs![i]))) {
       const copy: Record<string, unknown> = { ...keywords };
-      if (record.stdout) copy.stdout = record.stdout.path;
-      if (record.stderr) copy.stderr = record.stderr.path;
-      if (keywords.outputs !== undefined) copy.outputs = files;
+      if (record.stdout) copy['stdout'] = record.stdout.path;
+      if (record.stderr) copy['stderr'] = record.stderr.path;
+      if (keywords.outputs !== undefined) copy['outputs'] = files;
       record.args = [...record.args.slice(0, -1), copy];
     }
   }

@@ -36,7 +36,8 @@ export function toErrorRecord(thrown: unknown): ErrorRecord {
     if (isCloneablePrimitive(v)) fields[key] = v;
     else if (Array.isArray(v) && v.every(isCloneablePrimitive)) fields[key] = v;
   }
-  const record: ErrorRecord = { name: thrown.name, message: thrown.message, stack: thrown.stack, fields };
+  const record: ErrorRecord = { name: thrown.name, message: thrown.message, fields };
+  if (thrown.stack !== undefined) record.stack = thrown.stack;
   if (thrown.cause !== undefined) record.cause = toErrorRecord(thrown.cause);
   return record;
 }

@@ -52,6 +52,7 @@ await dfk.cleanup();
       compilerOptions: {
         target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true,
         skipLibCheck: true, allowImportingTsExtensions: true, noUnusedLocals: true, noUnusedParameters: true,
+        exactOptionalPropertyTypes: true, noPropertyAccessFromIndexSignature: true, noImplicitReturns: true,
       },
       include: ['flow.ts', 'lib'],
     }));

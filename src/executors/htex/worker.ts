@@ -17,16 +17,15 @@ import {
   DEFAULT_MAX_FRAME_BYTES, MessageType, decodeTaskBatch, encodeResultBatch, frame, type CodeEntry, type WireTaskEntry,
 } from './protocol.js';
 
-const maxFrameBytes = Number(process.env.PARSL_HTEX_MAX_FRAME_BYTES) || DEFAULT_MAX_FRAME_BYTES;
+const maxFrameBytes = Number(process.env['PARSL_HTEX_MAX_FRAME_BYTES']) || DEFAULT_MAX_FRAME_BYTES;
 
 const codes = new Map<number, { spec: CodeSpec; appName: string; kind: 'function' | 'bash' }>();
 let outIds: number[] = [];
 let outBody: unknown[] = [];
 const enqueue = serialTaskLoop<WireTaskEntry>(runEntry, { record, flush: sendResults });
 
-
 const link = new FrameLink(new Socket({ fd: 3, readable: true, writable: true }), maxFrameBytes, onFrame, (error) => {
-  process.stderr.write(`parsl-ts worker ${process.env.PARSL_WORKER_RANK}: link to manager failed: ${error.message}\n`);
+  process.stderr.write(`parsl-ts worker ${process.env['PARSL_WORKER_RANK']}: link to manager failed: ${error.message}\n`);
   process.exit(1);
 });
 link.onClose(() => process.exit(0));
