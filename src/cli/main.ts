@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCommand } from './run.js';
+import { statusCommand } from './status.js';
 import { versionCommand } from './version.js';
 import { workerPoolCommand } from './worker-pool.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions();
   program.addCommand(runCommand());
+  program.addCommand(statusCommand());
   program.addCommand(versionCommand());
   program.addCommand(workerPoolCommand());
   return program;

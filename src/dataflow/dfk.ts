@@ -10,7 +10,7 @@ import type { ResolvedConfig } from '../config/config.js';
 import { DataFuture } from '../data/data-future.js';
 import type { File } from '../data/file.js';
 import { ConfigurationError, DependencyError, JoinError, TaskCancelledError, type FailedTask } from '../errors.js';
-import type { Executor, ExecutorTask, TaskOutcome } from '../executors/executor.js';
+import type { Executor, ExecutorStatus, ExecutorTask, TaskOutcome } from '../executors/executor.js';
 import type { CodeSpec } from '../serialize/code.js';
 import { Logger } from '../util/logger.js';
 import { AppFuture, type FutureOwner } from './app-future.js';
@@ -20,6 +20,7 @@ import { cacheKey, codeIdentity } from './memo-key.js';
 import { CheckpointedResult, Memoizer, type MemoEntry } from './memoizer.js';
 import { makeRunDir } from './run-dir.js';
 import { Strategy } from './strategy.js';
+import { startStatusFile } from './status-file.js';
 import { TaskRecord, type TaskState } from './task-record.js';
 
 /** Counts for progress displays and `status`. */
@@ -55,6 +56,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #closed = false;
   #cleanupPromise: Promise<void> | undefined;
   #strategy: Strategy | undefined;
+  #statusFile: { stop(): void } | undefined;
   /** The app cache and checkpoints; undefined when `appCache` is off. */
   #memo: Memoizer | undefined;
   /** Called once cleanup has finished (used by `load` to clear the current DFK). */
@@ -94,11 +96,17 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       strategy: config.strategy, strategyPeriod: config.strategyPeriod, maxIdletime: config.maxIdletime, logger: dfk.logger,
     });
     dfk.#strategy.start();
+    dfk.#statusFile = startStatusFile(dfk);
     return dfk;
   }
 
   get executors(): ReadonlyMap<string, Executor> {
     return this.#executors;
+  }
+
+  /** What each executor reports: queue, running tasks, workers (and blocks, managers). */
+  executorStatuses(): ExecutorStatus[] {
+    return [...this.#executors.values()].map((executor) => executor.status());
   }
 
   counts(): TaskCounts {
@@ -513,6 +521,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       this.#memo?.close();
       await this.#strategy?.stop();
       await Promise.allSettled([...this.#executors.values()].map((executor) => executor.shutdown()));
+      this.#statusFile?.stop();
       const c = this.#counts;
       this.logger.info(`cleanup: done (${c.submitted} tasks: ${c.done} done, ${c.failed} failed)`);
       await this.logger.flush();
