@@ -2,7 +2,9 @@
  * Finding dependencies in a call's arguments: futures and any other thenable, at any depth
  * inside arrays and plain objects; and putting their values in place once they resolve.
  */
+import { DataFuture } from '../data/data-future.js';
 import { File } from '../data/file.js';
+import { AppFuture } from './app-future.js';
 
 /** Containers nested deeper than this are passed as they are (guards against cycles). */
 const MAX_DEPTH = 64;
@@ -65,4 +67,14 @@ export function substitute(value: unknown, resolved: Map<unknown, unknown>, dept
   const copy: Record<string, unknown> = {};
   for (const key in value) copy[key] = substitute((value as Record<string, unknown>)[key], resolved, depth + 1);
   return copy;
+}
+
+/** The task id behind a future (undefined for a plain promise), for error reports. */
+export function taskIdOf(thenable: PromiseLike<unknown>): number | undefined {
+  if (thenable instanceof AppFuture || thenable instanceof DataFuture) return thenable.taskId;
+  return undefined;
+}
+
+export function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(`non-Error value thrown: ${String(thrown)}`);
 }

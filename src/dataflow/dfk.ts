@@ -5,16 +5,17 @@
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { AppDefinition, AppSubmitter } from '../apps/app.js';
-import { keywordsOf, outputFiles, stdStreamSpec, type AppKeywords } from '../apps/keywords.js';
+import { keywordsOf } from '../apps/keywords.js';
 import type { ResolvedConfig } from '../config/config.js';
-import { DataFuture } from '../data/data-future.js';
 import type { File } from '../data/file.js';
-import { ConfigurationError, DependencyError, JoinError, TaskCancelledError, type FailedTask } from '../errors.js';
+import { ConfigurationError, DependencyError, TaskCancelledError, type FailedTask } from '../errors.js';
 import type { Executor, ExecutorStatus, ExecutorTask, TaskOutcome } from '../executors/executor.js';
 import type { CodeSpec } from '../serialize/code.js';
 import { Logger } from '../util/logger.js';
 import { AppFuture, type FutureOwner } from './app-future.js';
-import { isThenable, scanArguments, substitute } from './dependencies.js';
+import { asError, scanArguments, substitute, taskIdOf } from './dependencies.js';
+import { runJoinApp } from './join.js';
+import { applyKeywords } from './task-keywords.js';
 import { LIFT_DEFINITION, liftPart } from './lift.js';
 import { cacheKey, codeIdentity } from './memo-key.js';
 import { CheckpointedResult, Memoizer, type MemoEntry } from './memoizer.js';
@@ -35,15 +36,6 @@ export interface TaskCounts {
 }
 
 const JOIN_EXECUTOR = '_parsl_internal';
-
-function taskIdOf(thenable: PromiseLike<unknown>): number | undefined {
-  if (thenable instanceof AppFuture || thenable instanceof DataFuture) return thenable.taskId;
-  return undefined;
-}
-
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(`non-Error value thrown: ${String(thrown)}`);
-}
 
 export class DataFlowKernel implements AppSubmitter, FutureOwner {
   readonly runDir: string;
@@ -135,7 +127,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     const keywords = keywordsOf(args);
     if (keywords !== undefined) {
       try {
-        this.#applyKeywords(record, keywords);
+        applyKeywords(record, keywords, this.runDir);
       } catch (error) {
         this.#fail(record, asError(error), 'failed');
         return future;
@@ -146,43 +138,6 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if (scan.thenables.length === 0) this.#launch(record);
     else this.#awaitDependencies(record, scan.thenables);
     return future;
-  }
-
-  #applyKeywords(record: TaskRecord, keywords: AppKeywords): void {
-    const autoPath = (stream: string) => () => join(this.runDir, 'task_logs', String(Math.floor(record.id / 10000)).padStart(4, '0'),
-      `task_${String(record.id).padStart(4, '0')}_${record.definition.name}.${stream}`);
-    record.stdout = stdStreamSpec('stdout', keywords.stdout, autoPath('stdout'));
-    record.stderr = stdStreamSpec('stderr', keywords.stderr, autoPath('stderr'));
-    record.future.stdout = record.stdout?.path;
-    record.future.stderr = record.stderr?.path;
-    if (keywords.walltime !== undefined) {
-      if (typeof keywords.walltime !== 'number' || !(keywords.walltime > 0)) {
-        throw new TypeError(`keyword 'walltime' of app ${record.definition.name} must be a positive number of seconds, got ${String(keywords.walltime)}`);
-      }
-      record.walltime = keywords.walltime;
-    }
-    if (keywords.priority !== undefined) {
-      if (typeof keywords.priority !== 'number' || Number.isNaN(keywords.priority)) {
-        throw new TypeError(`keyword 'priority' of app ${record.definition.name} must be a number, got ${String(keywords.priority)}`);
-      }
-      record.priority = keywords.priority;
-    }
-    if (keywords.resourceSpecification !== undefined) record.resourceSpecification = keywords.resourceSpecification;
-    const files = outputFiles(keywords.outputs);
-    if (files.length > 0) {
-      record.outputs = files.map((file) => new DataFuture(file, record.id));
-      record.future.outputs = record.outputs;
-    }
-    // The function sees resolved stream paths (AUTO_LOGNAME and Files become strings).
-    const streamsChanged = (keywords.stdout !== undefined && typeof keywords.stdout !== 'string')
-      || (keywords.stderr !== undefined && typeof keywords.stderr !== 'string');
-    if (streamsChanged || (keywords.outputs !== undefined && files.some((f, i) => f !== keywords.outputs![i]))) {
-      const copy: Record<string, unknown> = { ...keywords };
-      if (record.stdout) copy['stdout'] = record.stdout.path;
-      if (record.stderr) copy['stderr'] = record.stderr.path;
-      if (keywords.outputs !== undefined) copy['outputs'] = files;
-      record.args = [...record.args.slice(0, -1), copy];
-    }
   }
 
   #awaitDependencies(record: TaskRecord, thenables: PromiseLike<unknown>[]): void {
@@ -366,39 +321,10 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #runJoin(record: TaskRecord): void {
     record.executor = JOIN_EXECUTOR;
     this.#setState(record, 'joining');
-    let returned: unknown;
-    try {
-      returned = (record.definition.fn as (...args: unknown[]) => unknown)(...record.args);
-    } catch (error) {
-      this.#fail(record, asError(error), 'failed');
-      return;
-    }
-    const waitAll = (inner: unknown[]) => {
-      const bad = inner.findIndex((item) => !isThenable(item));
-      if (bad >= 0) {
-        this.#fail(record, new TypeError(`join app ${record.definition.name} must return a future or an array of futures; element ${bad} is a ${typeof inner[bad]}`), 'failed');
-        return;
-      }
-      Promise.allSettled(inner as PromiseLike<unknown>[]).then((outcomes) => {
-        const failed: FailedTask[] = [];
-        outcomes.forEach((o, i) => { if (o.status === 'rejected') failed.push({ taskId: taskIdOf(inner[i] as PromiseLike<unknown>), error: asError(o.reason) }); });
-        if (failed.length > 0) this.#fail(record, new JoinError(failed, record.id), 'failed');
-        else this.#succeed(record, outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value));
-      });
-    };
-    if (Array.isArray(returned)) {
-      waitAll(returned);
-    } else if (isThenable(returned)) {
-      Promise.resolve(returned).then(
-        (value) => {
-          if (Array.isArray(value) && value.some(isThenable)) waitAll(value);
-          else this.#succeed(record, value);
-        },
-        (error: unknown) => this.#fail(record, new JoinError([{ taskId: taskIdOf(returned as PromiseLike<unknown>), error: asError(error) }], record.id), 'failed'),
-      );
-    } else {
-      this.#fail(record, new TypeError(`join app ${record.definition.name} must return a future or an array of futures, got ${returned === null ? 'null' : typeof returned}`), 'failed');
-    }
+    void runJoinApp(record.definition, record.args, record.id).then((outcome) => {
+      if (outcome.ok) this.#succeed(record, outcome.value);
+      else this.#fail(record, outcome.error, 'failed');
+    });
   }
 
   #deliver(taskId: number, tryId: number, outcome: TaskOutcome): void {
