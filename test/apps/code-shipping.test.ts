@@ -59,7 +59,7 @@ test('dynamic import inside an entry-script app resolves bare specifiers', async
 });
 
 test('an argument or result that cannot be cloned fails only that task, naming it', async () => {
-  const identity = app((value: unknown, _other?: number) => 'ran');
+  const identity = app((_value: unknown, _other?: number) => 'ran');
   const returnsFunction = app(() => () => 1);
   const ok = app((x: number) => x + 1);
   await withDfk(async () => {
