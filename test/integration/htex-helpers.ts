@@ -1,6 +1,6 @@
 /** Helpers for the HighThroughputExecutor integration tests: real processes, real TCP. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { tempDir as sharedTempDir } from '../helpers.js';
 import { join } from 'node:path';
 import { load, HighThroughputExecutor, LocalProvider, type Config, type DataFlowKernel } from '../../src/index.js';
 import { descendantPids } from '../../src/util/processes.js';
@@ -8,7 +8,7 @@ import type { HighThroughputExecutorOptions } from '../../src/executors/htex/opt
 import type { LocalProviderOptions } from '../../src/providers/local.js';
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'htex-it-'));
+  return sharedTempDir('htex-it-');
 }
 
 /** Command lines of this process's descendants that are managers or workers. */
