@@ -8,13 +8,17 @@ import { tempDir } from '../helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+function runIn(cwd: string, name: string, ...options: string[]): string {
+  const result = spawnSync(process.execPath, [join(root, 'bin', 'parsl-ts.js'), 'run', join(root, 'examples', name), ...options],
+    { cwd, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
+}
+
 function runExample(name: string): string {
   const cwd = tempDir('parsl-ts-example-');
   try {
-    const result = spawnSync(process.execPath, [join(root, 'bin', 'parsl-ts.js'), 'run', join(root, 'examples', name)],
-      { cwd, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(result.status, 0, result.stderr);
-    return result.stdout;
+    return runIn(cwd, name);
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -33,6 +37,25 @@ test('examples/map-reduce.ts: 1,000 tasks reduced to an estimate of pi', () => {
   assert.match(out, /1000 sample tasks \+ 33 sum tasks/);
   const pi = Number(/pi ≈ ([\d.]+)/.exec(out)![1]);
   assert.ok(Math.abs(pi - Math.PI) < 0.01, out);
+});
+
+test('examples/pilot-jobs.ts: tasks run in the worker processes of a LocalProvider block', () => {
+  assert.match(runExample('pilot-jobs.ts'), /20 tasks ran in 2 worker processes \(ranks 0, 1\) on .*none in the driver \(pid \d+\): true/);
+});
+
+test('examples/retry-and-resume.ts: retries, then a --resume run reuses every checkpointed result', () => {
+  const cwd = tempDir('parsl-ts-example-');
+  try {
+    assert.match(runIn(cwd, 'retry-and-resume.ts'), /squares 1, 4, 9, 16, 25/);
+    const first = readFileSync(join(cwd, 'runinfo', '000', 'parsl.log'), 'utf8');
+    assert.equal(first.match(/retrying/g)?.length, 3, 'the three odd inputs failed once and were retried');
+    assert.match(runIn(cwd, 'retry-and-resume.ts', '--resume'), /squares 1, 4, 9, 16, 25/);
+    const second = readFileSync(join(cwd, 'runinfo', '001', 'parsl.log'), 'utf8');
+    assert.equal(second.match(/memoized: .* from checkpoint/g)?.length, 5);
+    assert.doesNotMatch(second, /launched on executor/);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 });
 
 test('README: the first-workflow tutorial runs as written', () => {
