@@ -29,6 +29,8 @@ export interface AppDefinition {
   readonly ignoreForCache: readonly string[];
   /** How workers get the code; undefined for join apps, which run on the driver. */
   readonly code: (() => CodeSpec | Promise<CodeSpec>) | undefined;
+  /** Internal (lifted futures, map chunks): `fn` runs on the driver and its return value is the result. */
+  readonly inline?: boolean;
 }
 
 /** The DFK entry point apps call; set by the dataflow layer to avoid an import cycle. */

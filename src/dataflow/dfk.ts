@@ -16,7 +16,7 @@ import { AppFuture, type FutureOwner } from './app-future.js';
 import { asError, scanArguments, substitute, taskIdOf } from './dependencies.js';
 import { runJoinApp } from './join.js';
 import { applyKeywords } from './task-keywords.js';
-import { LIFT_DEFINITION, liftPart } from './lift.js';
+import { LIFT_DEFINITION } from './lift.js';
 import { cacheKey, codeIdentity } from './memo-key.js';
 import { CheckpointedResult, Memoizer, type MemoEntry } from './memoizer.js';
 import { makeRunDir } from './run-dir.js';
@@ -173,7 +173,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #launch(record: TaskRecord): void {
     const definition = record.definition;
     if (definition.kind === 'join') {
-      if (definition === LIFT_DEFINITION) this.#runLift(record);
+      if (definition.inline) this.#runInline(record);
       else if (!(definition.cache && this.#memo !== undefined && this.#reuseCached(record, undefined))) this.#runJoin(record);
       return;
     }
@@ -288,18 +288,18 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     Promise.prototype.then.call(first, settle, settle);
   }
 
-  /** A lifted future's task: one part of the parent's value, computed on the driver. */
-  #runLift(record: TaskRecord): void {
+  /** An inline task (a lifted future's part, a map item): computed on the driver at once. */
+  #runInline(record: TaskRecord): void {
     record.executor = JOIN_EXECUTOR;
     this.#setState(record, 'joining');
-    let part: unknown;
+    let value: unknown;
     try {
-      part = liftPart(record.args[0], record.args[1] as string | number, record.args[2] as number);
+      value = (record.definition.fn as (...args: unknown[]) => unknown)(...record.args);
     } catch (error) {
       this.#fail(record, asError(error), 'failed');
       return;
     }
-    this.#succeed(record, part);
+    this.#succeed(record, value);
   }
 
   /** `fut.get(key)`: a future of one part of `parent`'s value. */

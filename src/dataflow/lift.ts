@@ -34,4 +34,5 @@ export const LIFT_DEFINITION: AppDefinition = Object.freeze({
   cache: false,
   ignoreForCache: [],
   code: undefined,
+  inline: true,
 });

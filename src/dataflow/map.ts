@@ -2,21 +2,42 @@
  * `map(app, items, { chunk })`: one call of `app` per item, in the style of
  * `Executor.map`; the futures come back in item order. With `chunk > 1` each task runs the
  * app's function on `chunk` items in a row on one worker (fewer, larger tasks for cheap
- * functions), and each item's future is a lifted future of its chunk's result.
+ * functions); each item's future settles with that item's own value or error.
  */
 import { app, type App, type AppDefinition, type Futurable } from '../apps/app.js';
 import type { CodeSpec } from '../serialize/code.js';
+import { fromErrorRecord, type ErrorRecord } from '../serialize/errors.js';
 import type { AppFuture } from './app-future.js';
+import { currentDfk } from './load.js';
 
 export interface MapOptions {
   /** Items per task (default 1). Only for function apps. */
   chunk?: number;
 }
 
-/** Where workers load app code from; the chunk runner imports it by absolute URL. */
+/** What the chunk runner imports on the worker, by absolute URL. */
 const LOADER_URL = new URL('../serialize/code-loader.ts', import.meta.url).href;
+const ERRORS_URL = new URL('../serialize/errors.ts', import.meta.url).href;
 
-type ChunkApp = App<[string, CodeSpec, unknown[]], unknown[]>;
+/** Per item: [1, value] or [0, ErrorRecord]. */
+type ItemOutcome = [1, unknown] | [0, ErrorRecord];
+type ChunkApp = App<[string, string, CodeSpec, unknown[]], ItemOutcome[]>;
+
+/** An item's future: its outcome in the chunk's result, settled on the driver. */
+const ITEM_DEFINITION: AppDefinition = Object.freeze({
+  name: 'mapItem',
+  kind: 'join',
+  fn: ((outcomes: ItemOutcome[], index: number) => {
+    const outcome = outcomes[index]!;
+    if (outcome[0] === 1) return outcome[1];
+    throw fromErrorRecord(outcome[1]);
+  }) as (...args: never[]) => unknown,
+  executors: 'all',
+  cache: false,
+  ignoreForCache: [],
+  code: undefined,
+  inline: true,
+});
 const chunkApps = new WeakMap<AppDefinition, ChunkApp>();
 
 /** The app that runs one chunk; one per mapped app, so it keeps that app's executors. */
@@ -24,12 +45,19 @@ function chunkAppFor(definition: AppDefinition): ChunkApp {
   let runner = chunkApps.get(definition);
   if (runner === undefined) {
     // Self-contained (it ships by source): everything it needs arrives as arguments.
-    runner = app(async function mapChunk(loaderUrl: string, code: CodeSpec, items: unknown[]) {
+    runner = app(async function mapChunk(loaderUrl: string, errorsUrl: string, code: CodeSpec, items: unknown[]) {
       const loader = await import(loaderUrl) as { loadFunction: (spec: CodeSpec) => ((item: unknown) => unknown) | Promise<(item: unknown) => unknown> };
+      const { toErrorRecord } = await import(errorsUrl) as { toErrorRecord: (thrown: unknown) => ErrorRecord };
       const fn = await loader.loadFunction(code);
-      const results: unknown[] = [];
-      for (const item of items) results.push(await fn(item));
-      return results;
+      const outcomes: ItemOutcome[] = [];
+      for (const item of items) {
+        try {
+          outcomes.push([1, await fn(item)]);
+        } catch (error) {
+          outcomes.push([0, toErrorRecord(error)]);
+        }
+      }
+      return outcomes;
     }, { executors: definition.executors });
     chunkApps.set(definition, runner);
   }
@@ -50,12 +78,13 @@ export function map<A, R>(target: App<[A], R>, items: Iterable<Futurable<A>>, op
     throw new TypeError(`map: option 'chunk' needs a function app; ${definition.name} is a ${definition.kind} app`);
   }
   const runner = chunkAppFor(definition);
+  const dfk = currentDfk();
   const futures: AppFuture<R>[] = [];
   for (let start = 0; start < list.length; start += chunk) {
     const slice = list.slice(start, start + chunk);
     // The code spec may still be loading (apps exported from modules): a dependency like any other.
-    const chunkFuture = runner(LOADER_URL, definition.code() as Futurable<CodeSpec>, slice);
-    for (let i = 0; i < slice.length; i++) futures.push(chunkFuture.get(i) as AppFuture<R>);
+    const chunkFuture = runner(LOADER_URL, ERRORS_URL, definition.code() as Futurable<CodeSpec>, slice);
+    for (let i = 0; i < slice.length; i++) futures.push(dfk.submit(ITEM_DEFINITION, [chunkFuture, i]) as AppFuture<R>);
   }
   return futures;
 }

@@ -33,11 +33,12 @@ test('map with chunk runs several items per task and still gives one future per 
     const where = await Promise.all(map(whoRuns, [0, 1, 2], { chunk: 3 }));
     const threads = new Set(where.map((w) => w.split('@')[1]));
     assert.equal(threads.size, 1);
-    // A failing item fails its chunk: every item of that chunk fails.
-    const mixed = map(failOdd, [0, 2, 1, 4], { chunk: 2 });
+    // A failing item fails only its own future, with its own error (class kept).
+    const mixed = map(failOdd, [0, 2, 1, 4, 3], { chunk: 2 });
     assert.deepEqual(await Promise.all(mixed.slice(0, 2)), [0, 2]);
-    await assert.rejects(mixed[2]!, /odd 1/);
-    await assert.rejects(mixed[3]!, /odd 1/);
+    await assert.rejects(mixed[2]!, (error: unknown) => error instanceof RangeError && error.message === 'odd 1');
+    assert.equal(await mixed[3]!, 4);
+    await assert.rejects(mixed[4]!, /odd 3/);
   });
 });
 
