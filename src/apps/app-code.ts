@@ -8,6 +8,9 @@ import { analyzeSource, callerPath, entryScript, functionSource, pathToModuleUrl
 
 let nextCodeId = 0;
 
+/** Namespaces of the modules apps were exported from (already loaded by the driver). */
+const appModules = new Map<string, Record<string, unknown>>();
+
 function sourceSpec(fn: Function, name: string, definedIn: string | undefined, where: string): CodeSpec {
   let source: string;
   try {
@@ -45,6 +48,7 @@ export function codeResolver(fn: Function, name: string, wrapper: () => unknown)
   return () => {
     resolved ??= (async () => {
       const namespace = await import(moduleUrl) as Record<string, unknown>;
+      appModules.set(moduleUrl, namespace);
       const app = wrapper();
       for (const [exportName, value] of Object.entries(namespace)) {
         if (value === app || value === fn) {
@@ -60,4 +64,16 @@ export function codeResolver(fn: Function, name: string, wrapper: () => unknown)
     })();
     return resolved;
   };
+}
+
+/**
+ * An error revived from a worker whose class the driver did not know by name: if the app's
+ * module exports an Error class of that name, give the error that class (so `instanceof`
+ * works for the module's own error classes).
+ */
+export function withModuleErrorClass(error: Error, spec: CodeSpec | undefined): Error {
+  if (spec === undefined || spec.kind !== 'reference' || Object.getPrototypeOf(error).constructor?.name === error.name) return error;
+  const candidate = appModules.get(spec.moduleUrl)?.[error.name];
+  if (typeof candidate === 'function' && candidate.prototype instanceof Error) Object.setPrototypeOf(error, candidate.prototype);
+  return error;
 }

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import type { AppDefinition, AppSubmitter } from '../apps/app.js';
+import { withModuleErrorClass } from '../apps/app-code.js';
 import { keywordsOf } from '../apps/keywords.js';
 import type { ResolvedConfig } from '../config/config.js';
 import type { File } from '../data/file.js';
@@ -337,8 +338,10 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       this.#succeed(record, outcome.value);
       return;
     }
-    attempt.error = outcome.error;
-    this.#retryOrFail(record, outcome.error);
+    const code = record.definition.code?.();
+    const error = withModuleErrorClass(outcome.error, code instanceof Promise ? undefined : code);
+    attempt.error = error;
+    this.#retryOrFail(record, error);
   }
 
   #retryOrFail(record: TaskRecord, error: Error): void {

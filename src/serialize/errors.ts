@@ -2,7 +2,7 @@
  * Errors cross thread and process boundaries as plain records, so that the caller gets
  * back the original class (built-ins and ParslError subclasses), message, stack and fields.
  */
-import { PARSL_ERROR_CLASSES } from '../errors.js';
+import { PARSL_ERROR_CLASSES, ParslError } from '../errors.js';
 
 export interface ErrorRecord {
   name: string;
@@ -11,6 +11,8 @@ export interface ErrorRecord {
   /** Own enumerable fields that survive cloning (e.g. `exitCode`). */
   fields?: Record<string, unknown>;
   cause?: ErrorRecord;
+  /** A ParslError subclass the receiver may not know by name: revive it as a ParslError at least. */
+  parsl?: boolean;
 }
 
 const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
@@ -39,20 +41,22 @@ export function toErrorRecord(thrown: unknown): ErrorRecord {
   const record: ErrorRecord = { name: thrown.name, message: thrown.message, fields };
   if (thrown.stack !== undefined) record.stack = thrown.stack;
   if (thrown.cause !== undefined) record.cause = toErrorRecord(thrown.cause);
+  if (thrown instanceof ParslError && !Object.hasOwn(PARSL_ERROR_CLASSES, thrown.name)) record.parsl = true;
   return record;
 }
 
 /** Rebuilds an Error of the original class where that class is known here. */
 export function fromErrorRecord(record: ErrorRecord): Error {
   let error: Error;
-  const parslClass = PARSL_ERROR_CLASSES[record.name];
+  const known = Object.hasOwn(PARSL_ERROR_CLASSES, record.name) ? PARSL_ERROR_CLASSES[record.name] : undefined;
+  const parslClass = known ?? (record.parsl ? ParslError : undefined);
+  const builtin = Object.hasOwn(BUILTIN_ERRORS, record.name) ? BUILTIN_ERRORS[record.name] : undefined;
   if (parslClass) {
     error = Object.create(parslClass.prototype) as Error;
     Object.defineProperty(error, 'message', { value: record.message, writable: true, configurable: true });
   } else {
-    const ctor = BUILTIN_ERRORS[record.name] ?? Error;
-    error = new ctor(record.message);
-    if (!BUILTIN_ERRORS[record.name]) {
+    error = new (builtin ?? Error)(record.message);
+    if (builtin === undefined) {
       Object.defineProperty(error, 'name', { value: record.name, writable: true, configurable: true });
     }
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { app, bashApp, AppDefinitionError, SerializationError } from '../../src/index.js';
+import { app, bashApp, AppDefinitionError, ParslError, SerializationError } from '../../src/index.js';
 import { withDfk } from '../helpers.js';
 import { loud, baseOf, failCustom, CustomFailure, importBare } from '../fixtures/module-apps.js';
 
@@ -35,16 +35,16 @@ test('apps exported from another module ship by reference and may use its import
   });
 });
 
-test('a custom error class thrown remotely keeps its name, message and stack', async () => {
+test('an error class exported by the app\'s module arrives as that class (a ParslError subclass here)', async () => {
   await withDfk(async () => {
     await assert.rejects(failCustom(), (error: unknown) => {
-      assert.ok(error instanceof Error);
+      assert.ok(error instanceof CustomFailure);
+      assert.ok(error instanceof ParslError);
       assert.match((error as Error).stack ?? '', /failCustom/);
       assert.equal((error as Error).name, 'CustomFailure');
       assert.equal((error as Error).message, 'custom failure from a worker');
       return true;
     });
-    void CustomFailure;
   });
 });
 
@@ -70,5 +70,17 @@ test('an argument or result that cannot be cloned fails only that task, naming i
     await assert.rejects(badResult, (error: unknown) => error instanceof SerializationError && /result/.test(error.message));
     assert.equal(await good, 2);
     assert.equal(await ok(41), 42);
+  });
+});
+
+test('a ParslError subclass the driver cannot name still arrives as a ParslError', async () => {
+  const throwsLocalClass = app(async () => {
+    const { ParslError: Base } = await import('parsl-ts');
+    class StageFailed extends Base {}
+    throw new StageFailed('stage 3 failed');
+  });
+  await withDfk(async () => {
+    await assert.rejects(throwsLocalClass(), (error: unknown) =>
+      error instanceof ParslError && (error as Error).name === 'StageFailed' && (error as Error).message === 'stage 3 failed');
   });
 });
