@@ -8,6 +8,7 @@ import { app, defineConfig, HighThroughputExecutor, load, LocalProvider } from '
 /** Where did this run? Worker processes see their rank in the environment. */
 const whereAmI = app(async (i: number) => {
   const os = await import('node:os');
+  await new Promise((resolve) => setTimeout(resolve, 50)); // some work, so both workers get a share
   return { i, host: os.hostname(), pid: process.pid, rank: process.env['PARSL_WORKER_RANK'] };
 });
 

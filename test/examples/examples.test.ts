@@ -40,7 +40,8 @@ test('examples/map-reduce.ts: 1,000 tasks reduced to an estimate of pi', () => {
 });
 
 test('examples/pilot-jobs.ts: tasks run in the worker processes of a LocalProvider block', () => {
-  assert.match(runExample('pilot-jobs.ts'), /20 tasks ran in 2 worker processes \(ranks 0, 1\) on .*none in the driver \(pid \d+\): true/);
+  // Usually both workers share the tasks; a worker still starting may leave them all to the other.
+  assert.match(runExample('pilot-jobs.ts'), /20 tasks ran in [12] worker processes \(ranks (0, 1|0|1)\) on .*none in the driver \(pid \d+\): true/);
 });
 
 test('examples/retry-and-resume.ts: retries, then a --resume run reuses every checkpointed result', () => {
