@@ -41,21 +41,13 @@ export interface InterchangeOptions {
 }
 
 /** What the interchange knows about a connected manager (for status and scaling). */
-export interface ManagerInfo {
-  managerId: string;
-  blockId: string;
-  hostname: string;
-  pid: number;
-  workerCount: number;
-  capacity: number;
+export interface ManagerInfo extends Omit<RegisterMessage, 'accelerators'> {
   tasks: number;
   held: boolean;
   draining: boolean;
   registeredAt: number;
   /** Milliseconds timestamp since which it holds no task; undefined while busy. */
   idleSince: number | undefined;
-  nodeVersion: string;
-  parslVersion: string;
 }
 
 interface ManagerRecord extends ManagerInfo {
