@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { load, HighThroughputExecutor, LocalProvider, type DataFlowKernel } from '../src/index.js';
-import { benchRow, percentile, printTable, type BenchRow } from './table.js';
+import { benchRow, percentile, printTable, sequentialLatencies, type BenchRow } from './table.js';
 import { count, inc, noop, sleep } from './threads.js';
 
 /** A HighThroughputExecutor whose managers connect through a relay port instead. */
@@ -90,16 +90,7 @@ export function htexNoopThroughput(n = 50_000, options: HtexBenchOptions = {}): 
  * their hot paths (p99 ~2 ms then, ~0.3–0.5 ms after), so they are warmed up first.
  */
 export function htexRoundTrips(n = 2000, options: HtexBenchOptions = {}, warmup = 5000): Promise<number[]> {
-  return withHtex(async () => {
-    for (let i = 0; i < warmup; i++) await noop();
-    const latencies: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const started = performance.now();
-      await noop();
-      latencies.push(performance.now() - started);
-    }
-    return latencies;
-  }, options);
+  return withHtex(() => sequentialLatencies(() => noop(), n, warmup), options);
 }
 
 /** Percent of ideal for `tasks` × `ms` blocking sleeps on 2 workers. */

@@ -26,6 +26,18 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** Milliseconds of each of `n` sequential calls of `call` (each awaited), after `warmup` calls. */
+export async function sequentialLatencies(call: () => PromiseLike<unknown>, n: number, warmup: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await call();
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await call();
+    latencies.push(performance.now() - started);
+  }
+  return latencies;
+}
+
 /** Runs `measure` `times` times (after one warm-up unless told otherwise) and makes a row. */
 export async function benchRow(
   name: string, unit: string, higherIsBetter: boolean, measure: () => Promise<number>,

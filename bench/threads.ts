@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { app, load, ThreadPoolExecutor, type DataFlowKernel } from '../src/index.js';
-import { benchRow, percentile, type BenchRow } from './table.js';
+import { benchRow, percentile, sequentialLatencies, type BenchRow } from './table.js';
 
 export const noop = app(function noop() { return 0; });
 export const inc = app(function inc(x: number) { return x + 1; });
@@ -61,16 +61,7 @@ export async function tenThousandFromLoad(): Promise<number> {
 
 /** Sequential submit→result latencies in ms. */
 export async function roundTrips(n = 2000): Promise<number[]> {
-  return withThreads(async () => {
-    for (let i = 0; i < 200; i++) await noop();
-    const latencies: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const started = performance.now();
-      await noop();
-      latencies.push(performance.now() - started);
-    }
-    return latencies;
-  });
+  return withThreads(() => sequentialLatencies(() => noop(), n, 200));
 }
 
 export async function chain(n = 2000): Promise<number> {
