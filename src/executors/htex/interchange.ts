@@ -68,6 +68,8 @@ export class Interchange {
   #port = 0;
   #queue = new PriorityQueue<ExecutorTask>();
   #managers = new Map<string, ManagerRecord>();
+  /** Blocks any of whose managers ever registered (kept after they are lost or forgotten). */
+  #registeredBlocks = new Set<string>();
   #rotation: ManagerRecord[] = [];
   #rotationStart = 0;
   #pending = new Set<FrameLink>();
@@ -207,6 +209,7 @@ export class Interchange {
       link, inFlight: new Map(), knownCodes: new Set(), lastHeard: Date.now(), lost: false,
     };
     this.#managers.set(manager.managerId, manager);
+    this.#registeredBlocks.add(manager.blockId);
     this.#rotation.push(manager);
     link.reader.onFrame = (type, body) => this.#onManagerFrame(manager, type, body);
     link.onClose((reason) => this.#onManagerClosed(manager, reason));
@@ -380,6 +383,11 @@ export class Interchange {
       capacity: m.capacity, tasks: m.inFlight.size, held: m.held, draining: m.draining, registeredAt: m.registeredAt,
       idleSince: m.idleSince, nodeVersion: m.nodeVersion, parslVersion: m.parslVersion,
     }));
+  }
+
+  /** True once any manager of the block has registered, even if it has since been lost or forgotten. */
+  hasRegistered(blockId: string): boolean {
+    return this.#registeredBlocks.has(blockId);
   }
 
   /** Since when every manager of the block has been idle; undefined if one is busy or none is known. */

@@ -237,3 +237,14 @@ test('cancel removes a queued task; close() tells managers to shut down', async 
   assert.ok(manager.received.some((r) => r.type === MessageType.Shutdown));
   await manager.until(() => manager.closeReason !== undefined);
 });
+
+test('hasRegistered is true once a manager of the block registered, and stays true after it is lost', async () => {
+  assert.equal(interchange.hasRegistered('B7'), false);
+  const manager = await fake();
+  await manager.register({ blockId: 'B7' });
+  assert.equal(interchange.hasRegistered('B7'), true);
+  assert.equal(interchange.hasRegistered('B8'), false);
+  manager.close();
+  await waitFor(() => interchange.managers().length === 0);
+  assert.equal(interchange.hasRegistered('B7'), true);
+});
