@@ -351,6 +351,8 @@ export class Interchange {
   #send(manager: ManagerRecord, batch: ExecutorTask[]): void {
     const { frames, failed } = encodeForManager(this.#codes, manager.knownCodes, batch, this.options.maxFrameBytes);
     for (const { task, error } of failed) this.#failTask(task, error);
+    // The failed tasks took room they never used: the manager may take more now.
+    if (failed.length > 0) this.#scheduleDispatch();
     for (const { payload, tasks, newCodes } of frames) {
       for (const index of newCodes) manager.knownCodes.add(index);
       for (const task of tasks) manager.inFlight.set(task.taskId, task);

@@ -248,3 +248,12 @@ test('hasRegistered is true once a manager of the block registered, and stays tr
   await waitFor(() => interchange.managers().length === 0);
   assert.equal(interchange.hasRegistered('B7'), true);
 });
+
+test('a task failed for its argument does not keep the next one from its manager (capacity 1)', async () => {
+  interchange.submit(task(1, undefined, [() => 2]));
+  interchange.submit(task(2));
+  const manager = await fake();
+  await manager.register({ capacity: 1 });
+  await manager.until(() => manager.tasks.length === 1);
+  assert.equal(manager.tasks[0]!.taskId, 2);
+});
