@@ -224,6 +224,7 @@ export class Manager {
     const env = workerEnv({
       rank, count: this.count, poolId: this.managerId, blockId: this.options.blockId,
       accelerator: accelerators.length > 0 ? accelerators[rank % accelerators.length] : undefined,
+      maxFrameBytes: this.options.maxFrameBytes,
     });
     const id = this.#nextRank++;
     const worker: WorkerProcess = new WorkerProcess(rank, env, this.options.maxFrameBytes,

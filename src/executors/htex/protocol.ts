@@ -14,6 +14,8 @@ export const PROTOCOL_VERSION = 1;
 export const MAGIC = 0x50545348; // 'PTSH'
 /** Default cap on one frame (type byte + payload). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/** How a manager tells its workers the frame cap (results bigger than it fail alone). */
+export const MAX_FRAME_ENV = 'PARSL_HTEX_MAX_FRAME_BYTES';
 /** Cap before a peer has authenticated: handshake frames are tiny. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 256;
 

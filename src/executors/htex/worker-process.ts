@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { FrameLink } from './link.js';
 import { SECRET_ENV } from './security.js';
-import type { FrameHandler, WireTaskEntry } from './protocol.js';
+import { MAX_FRAME_ENV, type FrameHandler, type WireTaskEntry } from './protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
 /** How long the tasks queued at a worker should last. */
@@ -24,6 +24,8 @@ export interface WorkerEnvironment {
   poolId: string;
   blockId: string;
   accelerator: string | undefined;
+  /** The frame cap, so that a worker fails a too-big result instead of sending it. */
+  maxFrameBytes?: number;
 }
 
 export function workerEnv(spec: WorkerEnvironment, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -35,6 +37,7 @@ export function workerEnv(spec: WorkerEnvironment, base: NodeJS.ProcessEnv = pro
     PARSL_WORKER_BLOCK_ID: spec.blockId,
   };
   delete env[SECRET_ENV]; // workers talk only to their manager: they never need the secret
+  if (spec.maxFrameBytes !== undefined) env[MAX_FRAME_ENV] = String(spec.maxFrameBytes);
   if (spec.accelerator !== undefined) for (const name of ACCELERATOR_ENV) env[name] = spec.accelerator;
   return env;
 }

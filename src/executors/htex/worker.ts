@@ -14,10 +14,10 @@ import { runTask, type WireResult, type WireTask } from '../runner.js';
 import { serialTaskLoop } from '../serial-task-loop.js';
 import { FrameLink } from './link.js';
 import {
-  DEFAULT_MAX_FRAME_BYTES, MessageType, decodeTaskBatch, encodeResultBatch, frame, type CodeEntry, type WireTaskEntry,
+  DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_ENV, MessageType, decodeTaskBatch, encodeResultBatch, frame, type CodeEntry, type WireTaskEntry,
 } from './protocol.js';
 
-const maxFrameBytes = Number(process.env['PARSL_HTEX_MAX_FRAME_BYTES']) || DEFAULT_MAX_FRAME_BYTES;
+const maxFrameBytes = Number(process.env[MAX_FRAME_ENV]) || DEFAULT_MAX_FRAME_BYTES;
 
 const codes = new Map<number, { spec: CodeSpec; appName: string; kind: 'function' | 'bash' }>();
 let outIds: number[] = [];
