@@ -1,8 +1,9 @@
 /**
  * LocalProvider (Parsl's `LocalProvider`): each block is a process group on this machine
  * running a submit script (`workerInit`, then the launcher-wrapped command) with stdout and
- * stderr in files next to it, under `<runDir>/submit_scripts/`. Cancelling a block ends the
- * whole group; a block past its walltime is ended too.
+ * stderr in files next to it, under `<runDir>/submit_scripts/`. Blocks run in the driver's
+ * working directory (as Parsl's do), so relative paths in tasks mean what they mean on the
+ * driver. Cancelling a block ends the whole group; so does its walltime, when one is set.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
@@ -155,7 +156,8 @@ export class LocalProvider implements ExecutionProvider {
     let child: ChildProcess;
     try {
       // detached: the block leads its own process group, so cancel can end all of it.
-      child = spawn('bash', [scriptPath], { cwd: this.#scriptDir, detached: true, stdio: ['ignore', stdoutFd, stderrFd] });
+      // cwd: the driver's, so that tasks resolve relative paths as they would on threads.
+      child = spawn('bash', [scriptPath], { cwd: process.cwd(), detached: true, stdio: ['ignore', stdoutFd, stderrFd] });
     } finally {
       closeSync(stdoutFd);
       closeSync(stderrFd);
