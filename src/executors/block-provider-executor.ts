@@ -35,7 +35,7 @@ export interface BlockProviderExecutorOptions {
 }
 
 /** States after which a block never runs again. */
-export const TERMINAL_BLOCK_STATES: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'missing']);
+export const TERMINAL_BLOCK_STATES: ReadonlySet<JobState> = new Set(['completed', 'failed', 'cancelled', 'timeout', 'missing']);
 
 export function isLiveBlock(block: BlockRecord): boolean {
   return !TERMINAL_BLOCK_STATES.has(block.state);

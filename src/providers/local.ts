@@ -27,7 +27,10 @@ export interface LocalProviderOptions extends ProviderOptions {
   nodesPerBlock?: number;
   /** Fraction of outstanding tasks to provision slots for (0–1). Default 1. */
   parallelism?: number;
-  /** A block running longer than this ('HH:MM:SS') is ended. Default '00:15:00'. */
+  /**
+   * A block running longer than this ('HH:MM:SS') is ended and reported `timeout` (not
+   * failed). Default: none, a local block runs until it is cancelled or ends on its own.
+   */
   walltime?: string;
   /** Wraps the command for the block's copies. Default `new SingleNodeLauncher()`. */
   launcher?: Launcher;
@@ -92,7 +95,7 @@ export class LocalProvider implements ExecutionProvider {
   readonly maxBlocks: number;
   readonly nodesPerBlock: number;
   readonly parallelism: number;
-  readonly walltime: string;
+  readonly walltime: string | undefined;
   readonly launcher: Launcher;
   readonly workerInit: string;
   readonly cmdTimeout: number;
@@ -106,7 +109,7 @@ export class LocalProvider implements ExecutionProvider {
 
   constructor(options: LocalProviderOptions = {}) {
     const resolved = resolveProviderOptions('LocalProvider', options, {
-      initBlocks: 1, minBlocks: 0, maxBlocks: 1, nodesPerBlock: 1, parallelism: 1, walltime: '00:15:00',
+      initBlocks: 1, minBlocks: 0, maxBlocks: 1, nodesPerBlock: 1, parallelism: 1, walltime: undefined,
       launcher: () => new SingleNodeLauncher(), workerInit: '', schedulerOptions: '',
     }, { cmdTimeout: positiveNumberCheck, statusPollingInterval: positiveNumberCheck, cancelGrace: (v) => (typeof v === 'number' && v >= 0 ? undefined : 'a non-negative number') });
     this.initBlocks = resolved.initBlocks;
@@ -183,10 +186,10 @@ export class LocalProvider implements ExecutionProvider {
     child.unref(); // a forgotten block must not keep the driver alive; the exit hook ends it
     liveGroups.add(pid);
     installExitHook();
-    const walltime = walltimeSeconds(this.walltime);
+    const walltime = this.walltime === undefined ? 0 : walltimeSeconds(this.walltime);
     if (walltime > 0) {
       job.walltimeTimer = setTimeout(() => {
-        this.#logger?.warn(`LocalProvider: block ${jobName} (pid ${pid}) passed its walltime ${this.walltime}; ending it`);
+        this.#logger?.info(`LocalProvider: block ${jobName} (pid ${pid}) reached its walltime ${this.walltime}; ending it`);
         void this.#end(job, 'walltime');
       }, walltime * 1000);
       job.walltimeTimer.unref();
@@ -206,9 +209,9 @@ export class LocalProvider implements ExecutionProvider {
     const paths = { stdoutPath: job.stdoutPath, stderrPath: job.stderrPath };
     if (job.endedBy === 'cancelled') return { state: 'cancelled', ...paths };
     if (job.exitCode === undefined) {
-      return job.endedBy === 'walltime' ? { state: 'running', message: 'ending: walltime exceeded', ...paths } : { state: 'running', ...paths };
+      return job.endedBy === 'walltime' ? { state: 'running', message: 'ending: walltime reached', ...paths } : { state: 'running', ...paths };
     }
-    if (job.endedBy === 'walltime') return { state: 'failed', message: `walltime ${this.walltime} exceeded`, ...paths };
+    if (job.endedBy === 'walltime') return { state: 'timeout', message: `walltime ${this.walltime} reached`, ...paths };
     if (job.exitCode === 0) return { state: 'completed', exitCode: 0, ...paths };
     if (job.exitCode !== null) return { state: 'failed', exitCode: job.exitCode, message: `block exited with code ${job.exitCode}`, ...paths };
     return { state: 'failed', message: `block killed by signal ${job.signal}`, ...paths };

@@ -7,7 +7,8 @@ import { parseDuration } from '../config/config.js';
 import type { Launcher } from './launchers/launcher.js';
 import type { ProviderOptions } from './provider.js';
 
-export type ResolvedProviderOptions = Required<Omit<ProviderOptions, 'schedulerOptions'>> & { schedulerOptions: string };
+export type ResolvedProviderOptions = Required<Omit<ProviderOptions, 'schedulerOptions' | 'walltime'>>
+  & { schedulerOptions: string; walltime: string | undefined };
 
 type Check = (value: unknown) => string | undefined;
 

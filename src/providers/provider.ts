@@ -5,8 +5,11 @@
 import type { Logger } from '../util/logger.js';
 import type { Launcher } from './launchers/launcher.js';
 
-/** Parsl's block/job states. */
-export type JobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'missing' | 'held' | 'unknown';
+/**
+ * Parsl's block/job states. `timeout`: the block reached its walltime and was ended there,
+ * which is how pilot jobs normally end, not a failure.
+ */
+export type JobState = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timeout' | 'missing' | 'held' | 'unknown';
 
 export interface JobStatus {
   state: JobState;
@@ -27,7 +30,7 @@ export interface ProviderOptions {
   nodesPerBlock?: number;
   /** Fraction of outstanding tasks to provision for when scaling out (0–1). Default 1. */
   parallelism?: number;
-  /** Block walltime, 'HH:MM:SS'. */
+  /** Block walltime, 'HH:MM:SS'. Each provider states its default (LocalProvider: none). */
   walltime?: string;
   launcher?: Launcher;
   /** Shell commands run before the worker pool starts (module loads, env activation). */
@@ -48,7 +51,8 @@ export interface ExecutionProvider {
   readonly maxBlocks: number;
   readonly nodesPerBlock: number;
   readonly parallelism: number;
-  readonly walltime: string;
+  /** 'HH:MM:SS', or undefined when blocks have no time limit. */
+  readonly walltime: string | undefined;
   readonly launcher: Launcher;
   readonly workerInit: string;
   /** Milliseconds between status polls. */

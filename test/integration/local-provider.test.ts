@@ -93,12 +93,20 @@ describe('LocalProvider (real processes)', () => {
     assert.equal(processGroupAlive(Number(jobId)), false);
   });
 
-  it('ends a block that runs past its walltime and reports it failed', async () => {
+  it('ends a block that reaches the walltime the user set and reports it timed out, not failed', async () => {
     const p = provider({ walltime: '00:00:01' });
     const jobId = await p.submit('sleep 300', 1, 'overtime');
-    const status = await waitFor(() => stateOf(p, jobId, 'failed'), 'the walltime to end the block');
-    assert.match(status.message!, /walltime 00:00:01 exceeded/);
+    const status = await waitFor(() => stateOf(p, jobId, 'timeout'), 'the walltime to end the block');
+    assert.match(status.message!, /walltime 00:00:01 reached/);
     assert.equal(processGroupAlive(Number(jobId)), false);
+  });
+
+  it('ends nothing by walltime when none is set', async () => {
+    const p = provider();
+    assert.equal(p.walltime, undefined);
+    const jobId = await p.submit('sleep 2; exit 0', 1, 'no-limit');
+    const status = await waitFor(() => stateOf(p, jobId, 'completed'), 'the block to end on its own');
+    assert.equal(status.exitCode, 0);
   });
 
   it('shutdown ends every block still running', async () => {

@@ -13,7 +13,7 @@ describe('LocalProvider options', () => {
     assert.equal(provider.maxBlocks, 1);
     assert.equal(provider.nodesPerBlock, 1);
     assert.equal(provider.parallelism, 1);
-    assert.equal(provider.walltime, '00:15:00');
+    assert.equal(provider.walltime, undefined, 'a local block has no walltime unless the user sets one');
     assert.equal(provider.workerInit, '');
     assert.equal(provider.cmdTimeout, 30);
     assert.ok(provider.launcher instanceof SingleNodeLauncher);
