@@ -7,8 +7,8 @@
 export class ParslError extends Error {
   /** Stable machine-readable identifier, e.g. `PARSL_DEPENDENCY`. */
   readonly code: string = 'PARSL_ERROR';
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
@@ -41,11 +41,25 @@ function describeFailures(failed: FailedTask[]): string {
     .join(', ');
 }
 
-/** A task could not run because one or more of its dependencies failed. */
+/**
+ * The failure at the bottom of a chain: a failed dependency's own root if it failed only
+ * because of its dependencies (or its join), else the failure itself.
+ */
+function rootFailure(failed: FailedTask[]): ErrorOptions | undefined {
+  const first = failed[0]?.error;
+  if (first === undefined) return undefined;
+  if ((first instanceof DependencyError || first instanceof JoinError) && first.cause !== undefined) return { cause: first.cause };
+  return { cause: first };
+}
+
+/**
+ * A task could not run because one or more of its dependencies failed. `cause` is the
+ * root failure (the first failed dependency's, followed down the chain).
+ */
 export class DependencyError extends ParslError {
   override readonly code = 'PARSL_DEPENDENCY';
   constructor(readonly failed: FailedTask[], readonly taskId?: number) {
-    super(`${taskId === undefined ? 'task' : `task ${taskId}`} not run: dependency failed: ${describeFailures(failed)}`);
+    super(`${taskId === undefined ? 'task' : `task ${taskId}`} not run: dependency failed: ${describeFailures(failed)}`, rootFailure(failed));
   }
   /** Ids of the failed upstream tasks. */
   get dependencyIds(): (number | undefined)[] {
@@ -93,11 +107,11 @@ export class BadStdStreamFile extends ParslError {
   }
 }
 
-/** One or more futures returned by a join app failed. */
+/** One or more futures returned by a join app failed; `cause` is the root failure. */
 export class JoinError extends ParslError {
   override readonly code = 'PARSL_JOIN';
   constructor(readonly failed: FailedTask[], readonly taskId?: number) {
-    super(`join app ${taskId === undefined ? '' : `task ${taskId} `}failed: inner futures failed: ${describeFailures(failed)}`);
+    super(`join app ${taskId === undefined ? '' : `task ${taskId} `}failed: inner futures failed: ${describeFailures(failed)}`, rootFailure(failed));
   }
 }
 

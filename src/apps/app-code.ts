@@ -5,6 +5,7 @@
  */
 import { AppDefinitionError } from '../errors.js';
 import { analyzeSource, callerPath, entryScript, functionSource, pathToModuleUrl, type CodeSpec } from '../serialize/code.js';
+import { remoteClassName } from '../serialize/errors.js';
 
 let nextCodeId = 0;
 
@@ -67,13 +68,15 @@ export function codeResolver(fn: Function, name: string, wrapper: () => unknown)
 }
 
 /**
- * An error revived from a worker whose class the driver did not know by name: if the app's
- * module exports an Error class of that name, give the error that class (so `instanceof`
- * works for the module's own error classes).
+ * An error revived from a worker whose class the driver did not know: if the app's module
+ * exports an Error class of that name, give the error that class (so `instanceof` works
+ * for the module's own error classes, named or not).
  */
 export function withModuleErrorClass(error: Error, spec: CodeSpec | undefined): Error {
-  if (spec === undefined || spec.kind !== 'reference' || Object.getPrototypeOf(error).constructor?.name === error.name) return error;
-  const candidate = appModules.get(spec.moduleUrl)?.[error.name];
+  if (spec === undefined || spec.kind !== 'reference') return error;
+  const className = remoteClassName(error);
+  if ((Object.getPrototypeOf(error) as { constructor?: { name?: string } }).constructor?.name === className) return error;
+  const candidate = appModules.get(spec.moduleUrl)?.[className];
   if (typeof candidate === 'function' && candidate.prototype instanceof Error) Object.setPrototypeOf(error, candidate.prototype);
   return error;
 }

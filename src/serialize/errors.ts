@@ -6,6 +6,11 @@ import { PARSL_ERROR_CLASSES, ParslError } from '../errors.js';
 
 export interface ErrorRecord {
   name: string;
+  /**
+   * The constructor's name when it differs from `name`: `class MyError extends Error {}`
+   * sets no name of its own, so its errors are named 'Error'.
+   */
+  className?: string;
   message: string;
   stack?: string;
   /** Own enumerable fields that survive cloning (e.g. `exitCode`). */
@@ -14,6 +19,9 @@ export interface ErrorRecord {
   /** A ParslError subclass the receiver may not know by name: revive it as a ParslError at least. */
   parsl?: boolean;
 }
+
+/** Where a revived error keeps the name of its original class (see `remoteClassName`). */
+const REMOTE_CLASS = Symbol.for('parsl-ts.remote-class');
 
 const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
@@ -39,6 +47,8 @@ export function toErrorRecord(thrown: unknown): ErrorRecord {
     else if (Array.isArray(v) && v.every(isCloneablePrimitive)) fields[key] = v;
   }
   const record: ErrorRecord = { name: thrown.name, message: thrown.message, fields };
+  const className = (Object.getPrototypeOf(thrown) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  if (typeof className === 'string' && className !== '' && className !== thrown.name) record.className = className;
   if (thrown.stack !== undefined) record.stack = thrown.stack;
   if (thrown.cause !== undefined) record.cause = toErrorRecord(thrown.cause);
   if (thrown instanceof ParslError && !Object.hasOwn(PARSL_ERROR_CLASSES, thrown.name)) record.parsl = true;
@@ -66,5 +76,15 @@ export function fromErrorRecord(record: ErrorRecord): Error {
     value: record.stack ?? `${record.name}: ${record.message}`, writable: true, configurable: true,
   });
   if (record.cause) Object.defineProperty(error, 'cause', { value: fromErrorRecord(record.cause), writable: true, configurable: true });
+  if (record.className !== undefined) Object.defineProperty(error, REMOTE_CLASS, { value: record.className, configurable: true });
   return error;
+}
+
+/**
+ * The name of the class a revived error had where it was thrown (its `name` unless the
+ * class set none of its own), for looking the class up among an app module's exports.
+ */
+export function remoteClassName(error: Error): string {
+  const className = (error as unknown as Record<symbol, unknown>)[REMOTE_CLASS];
+  return typeof className === 'string' ? className : error.name;
 }
