@@ -103,16 +103,20 @@ function encodeObject(object: object, out: string[], seen: Set<object>, path: st
   throw new Unhashable(`an instance of class ${name || '(anonymous)'}`, path);
 }
 
-/** The code identity of an app: stable across driver processes started from the same directory. */
+/**
+ * The code identity of an app: its kind and the source text of its function (as the
+ * runtime sees it, TypeScript compiled away), plus, for an app exported from a module, the
+ * module path (relative to the working directory) and export name. Stable across driver
+ * processes started from the same directory; any edit of the function changes it.
+ */
 export function codeIdentity(definition: AppDefinition, code: CodeSpec | undefined): string {
-  if (code === undefined) {
-    // Join apps run on the driver: their own source identifies them.
-    return `join:${Function.prototype.toString.call(definition.fn)}`;
-  }
+  // Join apps run on the driver: their own source identifies them.
+  if (code === undefined) return `join:${Function.prototype.toString.call(definition.fn)}`;
   if (code.kind === 'reference') {
     let where = code.moduleUrl;
     if (where.startsWith('file:')) where = relative(process.cwd(), fileURLToPath(where)).split('\\').join('/');
-    return `${definition.kind}:ref:${where}#${code.exportName}`;
+    // The module and export say where the code is; the source says what it is.
+    return `${definition.kind}:ref:${where}#${code.exportName}:${Function.prototype.toString.call(definition.fn)}`;
   }
   return `${definition.kind}:src:${code.source}`;
 }

@@ -129,6 +129,8 @@ test('cache keys: canonical for Maps, Sets, Dates, bigints and typed arrays; dis
   assert.notEqual(key('a', 'b'), key('ab'));
   const other = codeIdentity(definition, { id: 'y', kind: 'source', name: 'costly', source: 'function costly() { return 1; }' });
   assert.notEqual(cacheKey(definition, other, [1]), key(1), 'the code is part of the key');
-  assert.equal(codeIdentity(definition, { id: 'z', kind: 'reference', name: 'f', moduleUrl: new URL('lib/f.ts', `file://${process.cwd()}/`).href, exportName: 'f' }),
-    'function:ref:lib/f.ts#f', 'module apps are identified relative to the working directory');
+  const reference = { id: 'z', kind: 'reference' as const, name: 'f', moduleUrl: new URL('lib/f.ts', `file://${process.cwd()}/`).href, exportName: 'f' };
+  assert.ok(codeIdentity(definition, reference).startsWith('function:ref:lib/f.ts#f:'), 'module apps are identified relative to the working directory');
+  const edited = { ...definition, fn: function costly() { return 2; } };
+  assert.notEqual(codeIdentity(edited, reference), codeIdentity(definition, reference), "a module app's source is part of the key");
 });
