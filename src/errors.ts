@@ -35,10 +35,39 @@ export interface FailedTask {
   error: Error;
 }
 
-function describeFailures(failed: FailedTask[]): string {
-  return failed
-    .map((f) => `${f.taskId === undefined ? 'promise' : `task ${f.taskId}`} (${f.error.name}: ${f.error.message})`)
-    .join(', ');
+/** Ids named in a failure summary; the rest are counted (`failed` still has them all). */
+const MAX_LISTED_IDS = 20;
+/** A root cause quoted inside a summary of a chained failure is cut to this many characters. */
+const MAX_QUOTED_ROOT = 200;
+
+function taskLabel(taskId: number | undefined): string {
+  return taskId === undefined ? 'promise' : `task ${taskId}`;
+}
+
+/** One failure: in full, except a chained one, which names its root cause briefly. */
+function describeFailure(failure: FailedTask): string {
+  const error = failure.error;
+  if ((error instanceof DependencyError || error instanceof JoinError) && error.cause instanceof Error) {
+    const root = `${error.cause.name}: ${error.cause.message}`;
+    return `${taskLabel(failure.taskId)} (${error.name}; root cause ${root.length > MAX_QUOTED_ROOT ? `${root.slice(0, MAX_QUOTED_ROOT)}…` : root})`;
+  }
+  return `${taskLabel(failure.taskId)} (${error.name}: ${error.message})`;
+}
+
+/**
+ * A short summary however many failed (a fan-in over thousands): the failed ids, the first
+ * failure in full, and the others counted by class. `what` names one failed input.
+ */
+function describeFailures(failed: FailedTask[], what: [singular: string, plural: string]): string {
+  if (failed.length === 1) return `${what[0]} failed: ${describeFailure(failed[0]!)}`;
+  const sorted = failed.map((f) => f.taskId).sort((a, b) => (a ?? -1) - (b ?? -1));
+  const ids = sorted.slice(0, MAX_LISTED_IDS).map(taskLabel).join(', ');
+  const unlisted = failed.length - MAX_LISTED_IDS;
+  const byClass = new Map<string, number>();
+  for (const { error } of failed.slice(1)) byClass.set(error.name, (byClass.get(error.name) ?? 0) + 1);
+  const others = [...byClass].map(([name, count]) => `${count} ${name}`).join(', ');
+  return `${failed.length} ${what[1]} failed (${ids}${unlisted > 0 ? ` and ${unlisted} more` : ''}); `
+    + `first: ${describeFailure(failed[0]!)}; others: ${others}`;
 }
 
 /**
@@ -59,7 +88,7 @@ function rootFailure(failed: FailedTask[]): ErrorOptions | undefined {
 export class DependencyError extends ParslError {
   override readonly code = 'PARSL_DEPENDENCY';
   constructor(readonly failed: FailedTask[], readonly taskId?: number) {
-    super(`${taskId === undefined ? 'task' : `task ${taskId}`} not run: dependency failed: ${describeFailures(failed)}`, rootFailure(failed));
+    super(`${taskId === undefined ? 'task' : `task ${taskId}`} not run: ${describeFailures(failed, ['dependency', 'dependencies'])}`, rootFailure(failed));
   }
   /** Ids of the failed upstream tasks. */
   get dependencyIds(): (number | undefined)[] {
@@ -111,7 +140,7 @@ export class BadStdStreamFile extends ParslError {
 export class JoinError extends ParslError {
   override readonly code = 'PARSL_JOIN';
   constructor(readonly failed: FailedTask[], readonly taskId?: number) {
-    super(`join app ${taskId === undefined ? '' : `task ${taskId} `}failed: inner futures failed: ${describeFailures(failed)}`, rootFailure(failed));
+    super(`join app ${taskId === undefined ? '' : `task ${taskId} `}failed: ${describeFailures(failed, ['inner future', 'inner futures'])}`, rootFailure(failed));
   }
 }
 

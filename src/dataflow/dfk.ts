@@ -24,6 +24,7 @@ import { makeRunDir } from './run-dir.js';
 import { Strategy } from './strategy.js';
 import { startStatusFile } from './status-file.js';
 import { TaskRecord, type TaskState } from './task-record.js';
+import { stopTypeScriptService } from '../util/typescript-loader.js';
 
 /** Counts for progress displays and `status`. */
 export interface TaskCounts {
@@ -152,7 +153,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       if (record.state !== 'pending') return; // cancelled meanwhile
       this.#counts.pending--;
       if (failures) {
-        this.logger.info(`Task ${record.id} failed: dependencies ${failures.map((f) => f.taskId ?? 'promise').join(', ')} failed`);
+        const shown = failures.slice(0, 20).map((f) => f.taskId ?? 'promise').join(', ');
+        this.logger.info(`Task ${record.id} failed: dependencies ${shown}${failures.length > 20 ? ` and ${failures.length - 20} more` : ''} failed`);
         this.#fail(record, new DependencyError(failures, record.id), 'dep_fail');
         return;
       }
@@ -450,6 +452,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       this.#memo?.close();
       await this.#strategy?.stop();
       await Promise.allSettled([...this.#executors.values()].map((executor) => executor.shutdown()));
+      // The TypeScript loader's esbuild service is a child process too: leave none behind.
+      await stopTypeScriptService();
       this.#statusFile?.stop();
       const c = this.#counts;
       this.logger.info(`cleanup: done (${c.submitted} tasks: ${c.done} done, ${c.failed} failed)`);
