@@ -21,6 +21,9 @@ export class Memoizer {
   #writer: CheckpointWriter | undefined;
   #mode: CheckpointMode | null;
   #timer: NodeJS.Timeout | undefined;
+  /** Whether the last checkpoint write failed. */
+  #failing = false;
+  #warnedOnConsole = false;
 
   constructor(config: ResolvedConfig, runDir: string, readonly logger: Logger) {
     this.#mode = config.checkpointMode;
@@ -77,8 +80,9 @@ export class Memoizer {
     if (this.#mode === 'task_exit') {
       try {
         writer.write(bytes);
+        this.#writeSucceeded();
       } catch (error) {
-        this.logger.error(`Task ${taskId}: checkpoint write to ${writer.path} failed: ${(error as Error).message}`);
+        this.#writeFailed(error as Error);
       }
     } else {
       writer.queue(bytes);
@@ -92,10 +96,30 @@ export class Memoizer {
     try {
       const count = writer.flush();
       if (count > 0) this.logger.info(`checkpoint: wrote ${count} results to ${writer.path} (${writer.written} in all)`);
+      this.#writeSucceeded();
     } catch (error) {
-      this.logger.error(`checkpoint write to ${writer.path} failed: ${(error as Error).message}`);
+      this.#writeFailed(error as Error);
     }
     return writer.dir;
+  }
+
+  #writeSucceeded(): void {
+    if (!this.#failing) return;
+    this.#failing = false;
+    this.logger.info(`checkpoint: writing to ${this.#writer!.path} works again; every result held back is written`);
+  }
+
+  /** Logged each time; on the console once per run, since it goes on for every later result. */
+  #writeFailed(error: Error): void {
+    const writer = this.#writer!;
+    this.#failing = true;
+    const held = `${writer.queued} result(s) held in memory, to be written with the next checkpoint write`;
+    this.logger.error(`checkpoint write to ${writer.path} failed: ${error.message}; ${held}`);
+    if (this.#warnedOnConsole) return;
+    this.#warnedOnConsole = true;
+    console.warn(`parsl-ts: WARNING: checkpoints cannot be written to ${writer.path} (${error.message}). `
+      + 'Results are held in memory and written once writing works again; a run resumed before that recomputes them. '
+      + 'This is reported once; parsl.log has every failed write.');
   }
 
   /** At cleanup: a last checkpoint, stop the timer, close the file. */

@@ -6,7 +6,8 @@ import {
   app, load, ThreadPoolExecutor, ConfigurationError, getAllCheckpoints, getLastCheckpoint,
   type Config, type DataFlowKernel,
 } from '../../src/index.js';
-import { readCheckpoint, CHECKPOINT_FILE } from '../../src/dataflow/checkpoint.js';
+import { encodeRecord, readCheckpoint, CHECKPOINT_FILE } from '../../src/dataflow/checkpoint.js';
+import { Logger } from '../../src/util/logger.js';
 import { tempDir } from '../helpers.js';
 
 const costly = app(async function costly(log: string, x: number) {
@@ -144,6 +145,26 @@ test('a corrupt record inside the file is skipped and the records after it are k
     bytes[8 + Math.floor(firstLength / 2)]! ^= 0xff;
     writeFileSync(file, bytes);
     assert.deepEqual(readCheckpoint(file).map((r) => (r.value as { x: number }).x), [2, 3]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the reader resynchronises past a torn record in the middle of the file: every later record is read', () => {
+  const dir = tempDir();
+  try {
+    const record = (x: number, size = 10) => encodeRecord({ key: `k${x}`, value: { x, pad: 'p'.repeat(size) }, taskId: x, app: 'costly', time: 0 });
+    const torn = record(2, 5000);
+    const file = join(dir, CHECKPOINT_FILE);
+    // A write that failed part-way (disk full), then later writes appended after it.
+    writeFileSync(file, Buffer.concat([record(1), torn.subarray(0, 3000), record(3), record(4, 9000), record(5)]));
+    const logger = new Logger(join(dir, 'parsl.log'));
+    assert.deepEqual(readCheckpoint(file, logger).map((r) => r.taskId), [1, 3, 4, 5]);
+    logger.flushSync();
+    assert.match(readFileSync(join(dir, 'parsl.log'), 'utf8'), /WARNING checkpoint .*: record at offset \d+ is torn or corrupt: skipped 3000 bytes/);
+    // Torn right at the start, and a torn header (fewer than 8 bytes) in the middle.
+    writeFileSync(file, Buffer.concat([torn.subarray(0, 6), record(6), torn.subarray(0, 4000), record(7)]));
+    assert.deepEqual(readCheckpoint(file).map((r) => r.taskId), [6, 7]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
