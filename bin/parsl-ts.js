@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The parsl-ts command. Registers the TypeScript loaders so that workflows and parsl-ts
-// itself run with no build step, then hands over to the CLI.
-import { registerLoaders } from '../src/util/register-loaders.js';
-
-registerLoaders();
-const { main } = await import('../src/cli/main.ts');
+// The parsl-ts command: the compiled CLI in dist/. In a source checkout run with
+// `--conditions=development` (tests, benches), the TypeScript sources, with the TypeScript
+// loader registered first.
+const cli = import.meta.resolve('#cli');
+if (cli.endsWith('.ts')) {
+  const { registerTypeScript } = await import('#typescript-loader');
+  await registerTypeScript();
+}
+const { main } = await import(cli);
 await main(process.argv);

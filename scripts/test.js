@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs test files with Node's test runner through tsx (Node 20's `--test` takes no globs).
+// Runs test files with Node's test runner through tsx (Node 20's `--test` takes no globs),
+// against parsl-ts's sources.
 //   node scripts/test.js            unit tests: test/**/*.test.ts outside test/integration
 //   node scripts/test.js integration  test/integration/**/*.test.ts
 //   node scripts/test.js <paths…>     the given files or folders
@@ -23,5 +24,10 @@ if (args.length === 0) files = testFiles('test').filter((f) => !relative('test',
 else if (args.length === 1 && args[0] === 'integration') files = testFiles(join('test', 'integration'));
 else files = args.flatMap((a) => (statSync(a).isDirectory() ? testFiles(a) : [a]));
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// The development condition makes `parsl-ts` (and every parsl-ts process the tests start:
+// CLI, managers, workers) run from src/ without a build; tsx runs the test files.
+const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=development'].filter(Boolean).join(' ');
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions },
+});
 process.exit(result.status ?? 1);

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONFIG_ENV, RESUME_ENV } from '../config/load-config.js';
 import { ProgressReporter } from './progress.js';
+import { isTypeScriptFile, registerTypeScript } from '../util/typescript-loader.js';
 
 
 export function runCommand(): Command {
@@ -31,6 +32,8 @@ export function runCommand(): Command {
         }
         process.env[CONFIG_ENV] = configPath;
       }
+      // User TypeScript needs a loader; parsl-ts itself is JavaScript.
+      if (isTypeScriptFile(path)) await registerTypeScript();
       if (options.resume) process.env[RESUME_ENV] = '1';
       // Imported here, not at the top: other commands (worker-pool) stay lean.
       const { maybeCurrentDfk, onDfkLoaded } = await import('../dataflow/load.js');

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError } from '../errors.js';
 import type { Config } from './config.js';
+import { isTypeScriptFile, registerTypeScript } from '../util/typescript-loader.js';
 
 /** Set by `parsl-ts run --config FILE`. */
 export const CONFIG_ENV = 'PARSL_TS_CONFIG';
@@ -29,6 +30,7 @@ export function findConfigFile(cwd = process.cwd()): string | undefined {
 export async function importConfigFile(path: string): Promise<Config> {
   let namespace: Record<string, unknown>;
   try {
+    if (isTypeScriptFile(path)) await registerTypeScript();
     namespace = await import(pathToFileURL(path).href) as Record<string, unknown>;
   } catch (error) {
     throw new ConfigurationError(`cannot load config file ${path}: ${(error as Error).message}`, 'config');

@@ -9,6 +9,7 @@ import type { CodeSpec } from '../serialize/code.js';
 import { fromErrorRecord, type ErrorRecord } from '../serialize/errors.js';
 import type { AppFuture } from './app-future.js';
 import { currentDfk } from './load.js';
+import { ownModuleUrl } from '../util/own-modules.js';
 
 export interface MapOptions {
   /** Items per task (default 1). Only for function apps. */
@@ -16,8 +17,8 @@ export interface MapOptions {
 }
 
 /** What the chunk runner imports on the worker, by absolute URL. */
-const LOADER_URL = new URL('../serialize/code-loader.ts', import.meta.url).href;
-const ERRORS_URL = new URL('../serialize/errors.ts', import.meta.url).href;
+const LOADER_URL = ownModuleUrl('../serialize/code-loader.js', import.meta.url).href;
+const ERRORS_URL = ownModuleUrl('../serialize/errors.js', import.meta.url).href;
 
 /** Per item: [1, value] or [0, ErrorRecord]. */
 type ItemOutcome = [1, unknown] | [0, ErrorRecord];

@@ -4,6 +4,7 @@
  */
 import { resolve as resolveModule } from 'import-meta-resolve';
 import type { CodeSpec } from './code.js';
+import { isTypeScriptFile, registerTypeScript } from '../util/typescript-loader.js';
 
 /** Marks the raw function inside an app wrapper, so a by-reference import can unwrap it. */
 export const APP_FUNCTION = Symbol.for('parsl-ts.app-function');
@@ -15,12 +16,18 @@ const loaded = new Map<string, AnyFunction | Promise<AnyFunction>>();
 /** `import()` as if written in the module that defined the app. */
 function importerFor(moduleUrl: string | undefined): (specifier: string) => Promise<unknown> {
   return (specifier: string) => {
-    if (moduleUrl === undefined) return import(specifier);
-    if (specifier.startsWith('./') || specifier.startsWith('../')) return import(new URL(specifier, moduleUrl).href);
+    if (moduleUrl === undefined) return importModule(specifier);
+    if (specifier.startsWith('./') || specifier.startsWith('../')) return importModule(new URL(specifier, moduleUrl).href);
     let target = specifier;
     try { target = resolveModule(specifier, moduleUrl); } catch { /* let the loader try */ }
-    return import(target);
+    return importModule(target);
   };
+}
+
+/** `import()`, with the TypeScript loader registered first when the target is TypeScript. */
+async function importModule(url: string): Promise<unknown> {
+  if (isTypeScriptFile(url)) await registerTypeScript();
+  return import(url);
 }
 
 /** esbuild (tsx) keeps function names with a module-level `__name` helper. */
@@ -38,7 +45,7 @@ function unwrap(exported: unknown, spec: CodeSpec): AnyFunction {
 }
 
 async function importReference(spec: Extract<CodeSpec, { kind: 'reference' }>): Promise<AnyFunction> {
-  const namespace = await import(spec.moduleUrl) as Record<string, unknown>;
+  const namespace = await importModule(spec.moduleUrl) as Record<string, unknown>;
   const fn = unwrap(namespace[spec.exportName], spec);
   loaded.set(spec.id, fn);
   return fn;

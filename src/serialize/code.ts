@@ -96,7 +96,8 @@ function realpathOrSelf(path: string): string {
   try { return realpathSync(path); } catch { return path; }
 }
 
-const OWN_SRC_DIR = fileURLToPath(new URL('..', import.meta.url));
+// parsl-ts's own frames: its sources and its compiled dist/ (whose source maps may point at src/).
+const OWN_DIRS = [fileURLToPath(new URL('../../src/', import.meta.url)), fileURLToPath(new URL('../../dist/', import.meta.url))];
 const FRAME_LOCATION = /(?:\(|at\s)((?:file:\/\/)?\/[^()]*?):\d+:\d+\)?\s*$/;
 
 /** File path of the first stack frame outside parsl-ts itself: where `app()` was called. */
@@ -107,7 +108,7 @@ export function callerPath(): string | undefined {
     if (!match) continue;
     let location = match[1]!;
     if (location.startsWith('file://')) location = fileURLToPath(location);
-    if (location.startsWith(OWN_SRC_DIR) || location.startsWith('node:')) continue;
+    if (OWN_DIRS.some((dir) => location.startsWith(dir)) || location.startsWith('node:')) continue;
     return realpathOrSelf(location);
   }
   return undefined;

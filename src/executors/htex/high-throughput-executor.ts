@@ -15,6 +15,7 @@ import { Interchange, type ManagerInfo } from './interchange.js';
 import { resolveHtexOptions, type HighThroughputExecutorOptions, type ResolvedHtexOptions } from './options.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
 import { createSelfSignedCertificate, generateSecret, writeSecretFile } from './security.js';
+import { cliNodeFlags } from '../../util/own-modules.js';
 
 export type { HighThroughputExecutorOptions } from './options.js';
 
@@ -106,7 +107,7 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
   protected launchCommand(blockId: string): string {
     const o = this.options;
     const args = [
-      process.execPath, CLI_ENTRY, 'worker-pool',
+      process.execPath, ...cliNodeFlags(), CLI_ENTRY, 'worker-pool',
       '--address', o.address, '--port', String(this.port), '--secret-file', this.#secretPath, '--block-id', blockId,
       '--max-workers-per-node', Number.isFinite(o.maxWorkersPerNode) ? String(o.maxWorkersPerNode) : 'inf',
       '--cores-per-worker', String(o.coresPerWorker), '--mem-per-worker', String(o.memPerWorker),

@@ -4,13 +4,13 @@
  * should hold (a few for fast tasks, one for slow ones, so slow tasks spread evenly).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
 import { FrameLink } from './link.js';
 import { SECRET_ENV } from './security.js';
 import { MAX_FRAME_ENV, type FrameHandler, type WireTaskEntry } from './protocol.js';
+import { ownModuleUrl, processArgsFor } from '../../util/own-modules.js';
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+const WORKER_ARGS = processArgsFor(ownModuleUrl('./worker.js', import.meta.url));
 /** How long the tasks queued at a worker should last. */
 const TARGET_QUEUE_MS = 4;
 const MAX_PER_WORKER = 256;
@@ -58,7 +58,7 @@ export class WorkerProcess {
   readonly startedAt = Date.now();
 
   constructor(readonly rank: number, env: NodeJS.ProcessEnv, maxFrameBytes: number, onFrame: FrameHandler, onLinkError: (error: Error) => void) {
-    this.child = spawn(process.execPath, [WORKER_ENTRY], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env });
+    this.child = spawn(process.execPath, WORKER_ARGS, { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], env });
     this.link = new FrameLink(this.child.stdio[3] as Socket, maxFrameBytes, onFrame, onLinkError);
   }
 

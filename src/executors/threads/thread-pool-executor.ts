@@ -12,6 +12,7 @@ import { PriorityQueue } from '../../util/priority-queue.js';
 import type { WireTask } from '../runner.js';
 import type { Executor, ExecutorContext, ExecutorStatus, ExecutorTask } from '../executor.js';
 import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
+import { ownModuleUrl, threadEntryFor } from '../../util/own-modules.js';
 
 export interface ThreadPoolExecutorOptions {
   /** Unique name of this executor in the config. Default `'threads'`. */
@@ -20,7 +21,7 @@ export interface ThreadPoolExecutorOptions {
   maxThreads?: number;
 }
 
-const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+const WORKER_ENTRY = threadEntryFor(ownModuleUrl('./worker.js', import.meta.url));
 /** How long a worker's queued work should last, to size the batch it is given. */
 const TARGET_QUEUE_MS = 4;
 const MAX_IN_FLIGHT = 512;
@@ -102,7 +103,7 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   #spawn(): ThreadSlot {
-    const worker = new Worker(WORKER_ENTRY, { stdout: false, stderr: false, execArgv: workerExecArgv() });
+    const worker = new Worker(WORKER_ENTRY.script, { workerData: WORKER_ENTRY.workerData, stdout: false, stderr: false, execArgv: workerExecArgv() });
     const slot: ThreadSlot = {
       id: this.#nextWorkerId++, worker, inFlight: new Map(), knownCodes: new Set(),
       avgTaskMs: 0, walltimeTimer: undefined, ready: Promise.resolve(), exited: false,
