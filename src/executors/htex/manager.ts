@@ -8,22 +8,18 @@
  */
 import { availableParallelism, freemem, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { connect as connectTcp, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { AppTimeout, WorkerLost } from '../../errors.js';
 import { toErrorRecord } from '../../serialize/errors.js';
 import { Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
-import { FrameLink } from './link.js';
+import { ManagerLink } from './manager-link.js';
 import { killDescendants } from '../../util/processes.js';
 import {
-  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
+  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, jsonFrame, readResultHeader,
   type CodeEntry, type RegisterMessage, type WireTaskEntry,
 } from './protocol.js';
-import { clientHandshake } from './security.js';
 import { WorkerProcess, workerEnv } from './worker-process.js';
 
 export interface ManagerOptions {
@@ -67,8 +63,8 @@ export class Manager {
   readonly managerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   readonly count: number;
   readonly logger: Logger;
-  #link: FrameLink | undefined;
-  #registered = false;
+  readonly #link: ManagerLink;
+  #drainTimerSet = false;
   #draining = false;
   #stopping = false;
   #workers: (WorkerProcess | undefined)[] = [];
@@ -76,7 +72,6 @@ export class Manager {
   #queueHead = 0;
   #codes = new Map<number, CodeEntry>();
   #capacitySent = 0;
-  #lastHeard = Date.now();
   #timers: NodeJS.Timeout[] = [];
   #failedStarts = 0;
   #nextRank = 0;
@@ -85,6 +80,13 @@ export class Manager {
   constructor(readonly options: ManagerOptions) {
     this.count = workerCount(options);
     this.logger = new Logger(options.logDir === undefined ? undefined : join(options.logDir, `manager.block-${options.blockId}.${this.managerId}.log`), 'manager');
+    this.#link = new ManagerLink({
+      ...options, logger: this.logger,
+      registration: () => this.#registration(),
+      onRegistered: () => this.#onRegistered(),
+      onFrame: (type, payload) => this.#onInterchangeFrame(type, payload),
+      onGone: (message, registered) => this.#onInterchangeGone(message, registered),
+    });
   }
 
   /** Runs until the manager is told to stop or loses the interchange; resolves with the exit code. */
@@ -92,75 +94,35 @@ export class Manager {
     const exited = new Promise<number>((resolve) => { this.#exitCode = resolve; });
     this.logger.info(`manager ${this.managerId} block ${this.options.blockId}: ${this.count} workers, parsl-ts ${VERSION}, Node ${process.versions.node}`);
     for (let rank = 0; rank < this.count; rank++) this.#workers.push(this.#spawn(rank));
-    this.#connect(Date.now());
+    this.#link.start();
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => this.stop(0, `received ${signal}`));
     return exited;
   }
 
   // ------------------------------------------------------------ interchange link
 
-  #connect(firstAttempt: number): void {
-    const { address, port, certPath } = this.options;
-    const socket: Socket = certPath === undefined
-      ? connectTcp({ host: address, port })
-      : connectTls({ host: address, port, ca: readFileSync(certPath), checkServerIdentity: () => undefined });
-    socket.setNoDelay(true);
-    let connected = false;
-    const onConnectError = (error: Error) => {
-      if (connected || this.#stopping) return;
-      socket.destroy();
-      if (Date.now() - firstAttempt > this.options.heartbeatThreshold * 1000) {
-        this.#fatal(`cannot reach the interchange at ${address}:${port} for ${this.options.heartbeatThreshold} s: ${error.message}`);
-        return;
-      }
-      this.logger.warn(`connecting to ${address}:${port} failed (${error.message}); retrying`);
-      setTimeout(() => this.#connect(firstAttempt), 500);
+  #registration(): RegisterMessage {
+    const capacity = this.#capacity();
+    this.#capacitySent = capacity;
+    return {
+      managerId: this.managerId, blockId: this.options.blockId, hostname: hostname(), pid: process.pid,
+      workerCount: this.count, capacity, nodeVersion: process.versions.node,
+      parslVersion: this.options.reportVersion ?? VERSION, accelerators: this.options.availableAccelerators,
     };
-    socket.once('error', onConnectError);
-    socket.once(certPath === undefined ? 'connect' : 'secureConnect', () => {
-      connected = true;
-      socket.off('error', onConnectError);
-      const link = new FrameLink(socket, this.options.maxFrameBytes, () => {}, (error) => this.stop(1, `link to the interchange failed: ${error.message}`));
-      link.coalesce = true;
-      this.#link = link;
-      let authenticated = false;
-      link.onClose((reason) => {
-        if (authenticated) this.stop(1, `lost the connection to the interchange (${reason})`);
-        else this.#fatal(`handshake with the interchange failed: it closed the connection (${reason}); wrong secret or protocol version?`);
-      });
-      clientHandshake(link, this.options.secret, (error) => {
-        authenticated = error === undefined;
-        if (error) {
-          this.#fatal(`handshake with the interchange failed: ${error.message}`);
-          return;
-        }
-        link.reader.onFrame = (type, payload) => this.#onInterchangeFrame(type, payload);
-        const register: RegisterMessage = {
-          managerId: this.managerId, blockId: this.options.blockId, hostname: hostname(), pid: process.pid,
-          workerCount: this.count, capacity: this.#capacity(), nodeVersion: process.versions.node,
-          parslVersion: this.options.reportVersion ?? VERSION, accelerators: this.options.availableAccelerators,
-        };
-        this.#capacitySent = register.capacity;
-        link.send(jsonFrame(MessageType.Register, register));
-      });
-    });
+  }
+
+  /** The interchange is gone or will not have this manager: exit with the workers. */
+  #onInterchangeGone(message: string, registered: boolean): void {
+    if (registered) this.stop(1, message); else this.#fatal(message);
   }
 
   #onInterchangeFrame(type: number, payload: Buffer): void {
-    this.#lastHeard = Date.now();
     switch (type) {
       case MessageType.Tasks: {
         const batch = decodeTaskBatch(payload);
         for (const code of batch.codes) this.#codes.set(code.index, code);
         for (const task of batch.tasks) this.#queue.push(task);
         this.#dispatch();
-        return;
-      }
-      case MessageType.Heartbeat: return;
-      case MessageType.Registered: this.#onRegistered(); return;
-      case MessageType.Refused: {
-        const { message } = parseJson<{ message: string }>(payload);
-        this.#fatal(`the interchange refused this manager: ${message}`);
         return;
       }
       case MessageType.Drain: this.#drain('the interchange asked this manager to drain'); return;
@@ -170,18 +132,8 @@ export class Manager {
   }
 
   #onRegistered(): void {
-    this.#registered = true;
-    this.logger.info(`registered with the interchange at ${this.options.address}:${this.options.port}`);
-    const period = this.options.heartbeatPeriod * 1000;
-    const heartbeat = setInterval(() => {
-      this.#link?.send(frame(MessageType.Heartbeat));
-      const silentFor = Date.now() - this.#lastHeard;
-      if (silentFor > this.options.heartbeatThreshold * 1000) {
-        this.stop(1, `no message from the interchange for ${(silentFor / 1000).toFixed(1)} s (heartbeatThreshold ${this.options.heartbeatThreshold} s)`);
-      }
-    }, Math.min(period, this.options.heartbeatThreshold * 500));
-    this.#timers.push(heartbeat);
-    if (this.options.drainPeriod !== undefined) {
+    if (this.options.drainPeriod !== undefined && !this.#drainTimerSet) {
+      this.#drainTimerSet = true;
       this.#timers.push(setTimeout(() => this.#drain(`drainPeriod of ${this.options.drainPeriod} s reached`), this.options.drainPeriod * 1000));
     }
     this.#dispatch();
@@ -191,7 +143,7 @@ export class Manager {
     if (this.#draining || this.#stopping) return;
     this.#draining = true;
     this.logger.info(`draining: ${reason}`);
-    this.#link?.send(jsonFrame(MessageType.Draining, { reason }));
+    this.#link.send(jsonFrame(MessageType.Draining, { reason }));
     this.#stopIfDrained();
   }
 
@@ -210,11 +162,11 @@ export class Manager {
 
   #sendCapacity(): void {
     const capacity = this.#capacity();
-    if (capacity === this.#capacitySent || !this.#registered) return;
+    if (capacity === this.#capacitySent || !this.#link.registered) return;
     this.#capacitySent = capacity;
     const payload = Buffer.allocUnsafe(4);
     payload.writeUInt32BE(capacity, 0);
-    this.#link?.send(frame(MessageType.Capacity, payload));
+    this.#link.send(frame(MessageType.Capacity, payload));
   }
 
   // ------------------------------------------------------------ workers
@@ -252,8 +204,8 @@ export class Manager {
       worker.walltimeTimer = undefined;
     }
     // Forwarded as is: the interchange reads the same header, the driver decodes the body.
-    this.#link?.send(frameHeader(MessageType.Results, payload.length));
-    this.#link?.send(payload);
+    this.#link.send(frameHeader(MessageType.Results, payload.length));
+    this.#link.send(payload);
     this.#dispatch();
     this.#sendCapacity();
     this.#stopIfDrained();
@@ -272,7 +224,7 @@ export class Manager {
       const error = worker.timedOut
         ? new AppTimeout(appName, running.walltime)
         : new WorkerLost(`${this.managerId}-worker-${worker.rank}`, hostname(), `worker process (pid ${worker.pid}) ${how} while running task ${running.taskId}`);
-      this.#link?.send(encodeResultBatch([running.taskId], 0, serialize([running.tryId, 0, toErrorRecord(error)])));
+      this.#link.send(encodeResultBatch([running.taskId], 0, serialize([running.tryId, 0, toErrorRecord(error)])));
     }
     // Tasks queued behind the running one never started: give them to other workers.
     if (worker.inFlight.length > 0) {
@@ -283,7 +235,7 @@ export class Manager {
       ? `worker ${worker.rank} (pid ${worker.pid}) ended: task ${running?.taskId} exceeded its walltime`
       : `worker ${worker.rank} (pid ${worker.pid}) ${how}${running ? ` while running task ${running.taskId}` : ''}; starting a replacement`;
     this.logger.warn(message);
-    if (this.#registered) this.#link?.send(jsonFrame(MessageType.Log, { message }));
+    this.#link.send(jsonFrame(MessageType.Log, { message }));
     if (!worker.ready) this.#failedStarts++;
     // A worker ended by SIGTERM usually shares the signal with this manager (a cancelled
     // block): give our own handler the chance to run before starting a replacement.
@@ -373,7 +325,7 @@ export class Manager {
     this.logger.info(`stopping (${reason})`);
     if (code !== 0 && code !== 2) process.stderr.write(`parsl-ts worker-pool (block ${this.options.blockId}): ${reason}\n`);
     for (const timer of this.#timers) clearTimeout(timer);
-    this.#link?.end(reason);
+    this.#link.close(reason);
     // The whole tree in one sweep, before any worker dies: its children would be reparented.
     killDescendants(process.pid);
     for (const worker of this.#workers) worker?.kill();

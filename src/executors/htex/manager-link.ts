@@ -1,0 +1,196 @@
+/**
+ * The manager's side of its connection to the interchange: connecting, the handshake and
+ * registration (each attempt bounded in time), heartbeats, and noticing that the
+ * interchange is gone — nothing heard from it for `heartbeatThreshold`, whatever stage
+ * the link is in.
+ */
+import { readFileSync } from 'node:fs';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { Logger } from '../../util/logger.js';
+import { FrameLink } from './link.js';
+import { MessageType, ProtocolError, frame, jsonFrame, parseJson, type RegisterMessage, type RegisteredMessage } from './protocol.js';
+import { clientHandshake } from './security.js';
+
+/** One connection attempt gets at most this long to reach registration (the interchange's own handshake timeout). */
+const ATTEMPT_TIMEOUT_MS = 10_000;
+/** Pause between two connection attempts. */
+const RETRY_DELAY_MS = 500;
+
+export interface ManagerLinkOptions {
+  address: string;
+  port: number;
+  /** PEM certificate of the interchange: connect with TLS and trust only it. */
+  certPath: string | undefined;
+  secret: Buffer;
+  maxFrameBytes: number;
+  /** Seconds. */
+  heartbeatPeriod: number;
+  heartbeatThreshold: number;
+  logger: Logger;
+  /** The registration to send, built at each attempt (the capacity changes). */
+  registration: () => RegisterMessage;
+  /** Registered with the interchange. */
+  onRegistered: () => void;
+  /** Any other frame from the interchange once registered. */
+  onFrame: (type: number, payload: Buffer) => void;
+  /**
+   * The interchange is gone, refused this manager, or is not ours: the manager must exit.
+   * `registered`: whether it was ever registered.
+   */
+  onGone: (message: string, registered: boolean) => void;
+}
+
+type Stage = 'connecting' | 'handshake' | 'registering' | 'registered';
+
+export class ManagerLink {
+  #link: FrameLink | undefined;
+  #stage: Stage = 'connecting';
+  #everRegistered = false;
+  /** When the interchange last spoke to a registered link (the start, before that). */
+  #lastHeard = Date.now();
+  /** What kept the last attempt from registering, for the final message. */
+  #problem = 'no connection attempt finished';
+  #attemptTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(readonly options: ManagerLinkOptions) {}
+
+  get registered(): boolean {
+    return this.#stage === 'registered';
+  }
+
+  get where(): string {
+    return `${this.options.address}:${this.options.port}`;
+  }
+
+  /** Connects, and keeps watching: nothing heard for heartbeatThreshold means the interchange is gone. */
+  start(): void {
+    const { heartbeatPeriod, heartbeatThreshold } = this.options;
+    this.#watchdog = setInterval(() => this.#tick(), Math.min(heartbeatPeriod * 1000, heartbeatThreshold * 500));
+    this.#attempt();
+  }
+
+  /** Sends a frame if registered; otherwise it is dropped (callers re-send state on registration). */
+  send(data: Buffer): void {
+    if (this.#stage === 'registered') this.#link?.send(data);
+  }
+
+  /** Stops everything; queued frames still leave. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#watchdog);
+    clearTimeout(this.#attemptTimer);
+    this.#link?.end(reason);
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    const silentFor = Date.now() - this.#lastHeard;
+    const threshold = this.options.heartbeatThreshold;
+    if (silentFor > threshold * 1000) {
+      const seconds = (silentFor / 1000).toFixed(1);
+      this.#gone(this.#stage === 'registered'
+        ? `no message from the interchange for ${seconds} s (heartbeatThreshold ${threshold} s)`
+        : `no registration with the interchange at ${this.where} within heartbeatThreshold (${threshold} s): ${this.#problem}`);
+      return;
+    }
+    if (this.#stage === 'registered') this.#link?.send(frame(MessageType.Heartbeat));
+  }
+
+  #gone(message: string): void {
+    if (this.#closed) return;
+    this.close(message);
+    this.options.onGone(message, this.#everRegistered);
+  }
+
+  /** One attempt: connect, handshake, register, each bounded by the attempt's timeout. */
+  #attempt(): void {
+    if (this.#closed) return;
+    const { address, port, certPath } = this.options;
+    this.#stage = 'connecting';
+    const socket: Socket = certPath === undefined
+      ? connectTcp({ host: address, port })
+      : connectTls({ host: address, port, ca: readFileSync(certPath), checkServerIdentity: () => undefined });
+    socket.setNoDelay(true);
+    let abandoned = false;
+    const abandon = (problem: string): void => {
+      if (abandoned) return;
+      abandoned = true;
+      clearTimeout(this.#attemptTimer);
+      this.#problem = problem;
+      if (this.#link?.socket === socket) this.#link = undefined;
+      socket.destroy();
+      if (this.#closed) return;
+      this.options.logger.warn(`${problem}; retrying`);
+      setTimeout(() => this.#attempt(), RETRY_DELAY_MS).unref();
+    };
+    const timeoutMs = Math.min(ATTEMPT_TIMEOUT_MS, this.options.heartbeatThreshold * 1000);
+    this.#attemptTimer = setTimeout(() => {
+      const seconds = timeoutMs / 1000;
+      abandon(this.#stage === 'connecting' ? `cannot connect to the interchange at ${this.where} within ${seconds} s`
+        : this.#stage === 'handshake' ? `the interchange at ${this.where} accepted the connection but did not complete the handshake within ${seconds} s`
+          : `the interchange at ${this.where} did not answer the registration within ${seconds} s`);
+    }, timeoutMs);
+    this.#attemptTimer.unref();
+    const onConnectError = (error: Error) => abandon(`connecting to the interchange at ${this.where} failed: ${error.message}`);
+    socket.once('error', onConnectError);
+    socket.once(certPath === undefined ? 'connect' : 'secureConnect', () => {
+      socket.off('error', onConnectError);
+      if (abandoned) return;
+      this.#stage = 'handshake';
+      this.#handshake(socket, abandon);
+    });
+  }
+
+  #handshake(socket: Socket, abandon: (problem: string) => void): void {
+    const link = new FrameLink(socket, this.options.maxFrameBytes, () => {}, (error) => {
+      // A frame this side cannot make sense of: a bug or a stranger, not a network problem.
+      if (error instanceof ProtocolError && this.#stage === 'registered') this.#gone(`link to the interchange failed: ${error.message}`);
+    });
+    link.coalesce = true;
+    this.#link = link;
+    link.onClose((reason) => {
+      if (this.#link !== link || this.#closed) return;
+      if (this.#stage === 'registered') {
+        this.#gone(`lost the connection to the interchange (${reason})`);
+      } else if (this.#stage === 'handshake' && !this.#everRegistered) {
+        this.#gone(`handshake with the interchange failed: it closed the connection (${reason}); wrong secret or protocol version?`);
+      } else {
+        abandon(`the interchange at ${this.where} closed the connection during ${this.#stage} (${reason})`);
+      }
+    });
+    clientHandshake(link, this.options.secret, (error) => {
+      if (error) {
+        this.#gone(`handshake with the interchange failed: ${error.message}`);
+        return;
+      }
+      this.#stage = 'registering';
+      link.reader.onFrame = (type, payload) => this.#onFrame(type, payload);
+      link.send(jsonFrame(MessageType.Register, this.options.registration()));
+    });
+  }
+
+  #onFrame(type: number, payload: Buffer): void {
+    if (this.#stage !== 'registered') {
+      if (type === MessageType.Refused) {
+        this.#gone(`the interchange refused this manager: ${parseJson<{ message: string }>(payload).message}`);
+        return;
+      }
+      if (type !== MessageType.Registered) throw new ProtocolError(`expected the answer to the registration, got frame type ${type}`);
+      parseJson<RegisteredMessage>(payload);
+      clearTimeout(this.#attemptTimer);
+      this.#stage = 'registered';
+      this.#lastHeard = Date.now();
+      this.#everRegistered = true;
+      this.options.logger.info(`registered with the interchange at ${this.where}`);
+      this.options.onRegistered();
+      return;
+    }
+    this.#lastHeard = Date.now();
+    if (type === MessageType.Heartbeat) return;
+    this.options.onFrame(type, payload);
+  }
+}
