@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { printTable, type BenchRow } from './table.js';
 import { threadBenchmarks } from './threads.js';
 import { memoryBench } from './memory.js';
+import { startupBenchmarks } from './startup.js';
 
 type Group = () => Promise<BenchRow[]>;
 
@@ -21,6 +22,7 @@ const groups: Record<string, Group | undefined> = {
   threads: threadBenchmarks,
   htex: await optionalGroup('./htex.ts', 'htexBenchmarks'),
   memory: memoryBenchmarks,
+  startup: startupBenchmarks,
 };
 
 /** Driver memory for 1,000,000 pending no-op tasks (each case in a fresh process). */
