@@ -192,6 +192,17 @@ export class TaskCancelledError extends ParslError {
   }
 }
 
+/**
+ * A task names a `File` whose scheme no staging provider handles (only local paths and
+ * `file://` URLs for now): the task fails instead of running on a path that does not exist.
+ */
+export class StagingError extends ParslError {
+  override readonly code = 'PARSL_STAGING';
+  constructor(readonly url: string, readonly scheme: string, reason: string) {
+    super(`File ${url} cannot be staged: ${reason}`);
+  }
+}
+
 /** An argument of an app with `cache: true` has no stable encoding for the cache key. */
 export class UnhashableArgumentError extends ParslError {
   override readonly code = 'PARSL_UNHASHABLE_ARGUMENT';
@@ -206,4 +217,5 @@ export const PARSL_ERROR_CLASSES: Record<string, new (...args: never[]) => Parsl
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure,
   BashAppNoReturn, AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError,
   AppDefinitionError, ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError,
+  StagingError,
 };

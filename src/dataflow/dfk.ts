@@ -9,6 +9,7 @@ import { withModuleErrorClass } from '../apps/app-code.js';
 import { keywordsOf } from '../apps/keywords.js';
 import type { ResolvedConfig } from '../config/config.js';
 import type { File } from '../data/file.js';
+import { checkStaging } from '../data/staging.js';
 import { ConfigurationError, DependencyError, TaskCancelledError, type FailedTask } from '../errors.js';
 import type { Executor, ExecutorStatus, ExecutorTask, TaskOutcome } from '../executors/executor.js';
 import type { CodeSpec } from '../serialize/code.js';
@@ -182,6 +183,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     }
     let code: CodeSpec | Promise<CodeSpec>;
     try {
+      if (record.hasFiles) checkStaging(definition.name, record.id, record.args);
       code = definition.code!();
     } catch (error) {
       this.#fail(record, asError(error), 'failed');

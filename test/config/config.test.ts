@@ -16,6 +16,14 @@ function rejectsKey(config: unknown, key: string): void {
   });
 }
 
+test('monitoring is refused with a ConfigurationError saying it is not available yet; off is accepted', () => {
+  for (const monitoring of [true, {}, { dbUrl: 'sqlite:///tmp/monitoring.db' }, { workflowName: 'x' }]) {
+    rejectsKey({ executors: [threads()], monitoring }, 'monitoring');
+    assert.throws(() => defineConfig({ executors: [threads()], monitoring } as Config), /monitoring.*not available yet in this version/);
+  }
+  for (const monitoring of [undefined, null, false]) defineConfig({ executors: [threads()], monitoring } as Config);
+});
+
 test('unknown keys and wrong types are a ConfigurationError naming the key', () => {
   rejectsKey({ executors: [threads()], retires: 2 }, 'retires');
   rejectsKey({ executors: [threads()], retries: -1 }, 'retries');
@@ -23,8 +31,7 @@ test('unknown keys and wrong types are a ConfigurationError naming the key', () 
   rejectsKey({ executors: [threads()], checkpointMode: 'sometimes' }, 'checkpointMode');
   rejectsKey({ executors: [threads()], strategy: 'fast' }, 'strategy');
   rejectsKey({ executors: [threads()], appCache: 'yes' }, 'appCache');
-  rejectsKey({ executors: [threads()], monitoring: { dbUrl: 'mysql://x' } }, 'monitoring.dbUrl');
-  rejectsKey({ executors: [threads()], monitoring: { colour: 'red' } }, 'monitoring.colour');
+  rejectsKey({ executors: [threads()], monitoring: [] }, 'monitoring');
   rejectsKey({ executors: [] }, 'executors');
   rejectsKey({ executors: [{ label: 'fake' }] }, 'executors');
   rejectsKey({}, 'executors');
