@@ -203,6 +203,17 @@ export class StagingError extends ParslError {
   }
 }
 
+/**
+ * A task's `resourceSpecification` names keys its executor does not support, or asks for
+ * more than one of its workers has (as Parsl's InvalidResourceSpecification).
+ */
+export class InvalidResourceSpecification extends ParslError {
+  override readonly code = 'PARSL_INVALID_RESOURCE_SPECIFICATION';
+  constructor(readonly invalidKeys: string[], readonly supportedKeys: string[], message: string) {
+    super(message);
+  }
+}
+
 /** An argument of an app with `cache: true` has no stable encoding for the cache key. */
 export class UnhashableArgumentError extends ParslError {
   override readonly code = 'PARSL_UNHASHABLE_ARGUMENT';
@@ -217,5 +228,5 @@ export const PARSL_ERROR_CLASSES: Record<string, new (...args: never[]) => Parsl
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure,
   BashAppNoReturn, AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError,
   AppDefinitionError, ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError,
-  StagingError,
+  StagingError, InvalidResourceSpecification,
 };

@@ -28,6 +28,7 @@ export type { ExecutionProvider, ProviderOptions, JobState, JobStatus } from './
 export {
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
   AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
-  ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError, StagingError, type FailedTask,
+  ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError, StagingError,
+  InvalidResourceSpecification, type FailedTask,
 } from './errors.js';
 export { VERSION } from './version.js';

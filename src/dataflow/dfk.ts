@@ -216,6 +216,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     let executor: Executor;
     try {
       executor = this.#chooseExecutor(record);
+      if (record.resourceSpecification !== undefined) executor.validateResourceSpecification?.(record.resourceSpecification);
     } catch (error) {
       this.#fail(record, asError(error), 'failed');
       return;
@@ -235,7 +236,9 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if (record.stdout) task.stdout = record.stdout;
     if (record.stderr) task.stderr = record.stderr;
     if (record.walltime !== undefined) task.walltime = record.walltime;
-    if (record.priority !== undefined) task.priority = record.priority;
+    // Parsl gives a task's priority in its resource specification; the keyword wins.
+    const priority = record.priority ?? record.resourceSpecification?.['priority'];
+    if (typeof priority === 'number') task.priority = priority;
     if (record.resourceSpecification) task.resourceSpecification = record.resourceSpecification;
     if (record.outputs) {
       task.outputs = record.outputs.filter((d) => d.file.scheme === 'file').map((d) => d.file.filepath);

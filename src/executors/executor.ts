@@ -2,6 +2,7 @@
  * The interface between the DataFlowKernel and an executor. The DFK hands over serialized
  * tasks and receives outcomes; it never knows which kind of executor it talks to.
  */
+import { InvalidResourceSpecification } from '../errors.js';
 import type { CodeSpec } from '../serialize/code.js';
 import type { StdStreamSpec } from './runner.js';
 import type { Logger } from '../util/logger.js';
@@ -57,6 +58,49 @@ export interface Executor {
   /** Stops workers and releases every resource; idempotent. */
   shutdown(): Promise<void>;
   status(): ExecutorStatus;
+  /**
+   * Throws InvalidResourceSpecification if this executor cannot honour a task's
+   * `resourceSpecification` (unsupported keys, or more than a worker has). The DFK calls it
+   * before `submit`; an executor without it is handed every specification as it is.
+   */
+  validateResourceSpecification?(spec: Record<string, unknown>): void;
+}
+
+/** How an executor treats one `resourceSpecification` key: always a number. */
+export interface ResourceKeyRule {
+  /** Whether the value must be above 0 (cores, memory) or may be any number (priority). */
+  positive: boolean;
+  /** The most one worker has (undefined: no bound), and how that bound is configured. */
+  max?: { value: number; configured: string };
+  /** Unit named in messages. */
+  unit?: string;
+}
+
+/**
+ * Checks a `resourceSpecification` against the keys an executor supports; throws
+ * InvalidResourceSpecification naming the offending keys and the supported ones.
+ */
+export function checkResourceSpecification(executor: string, spec: Record<string, unknown>, rules: Record<string, ResourceKeyRule>): void {
+  const supported = Object.keys(rules);
+  const unsupported = Object.keys(spec).filter((key) => !Object.hasOwn(rules, key));
+  if (unsupported.length > 0) {
+    throw new InvalidResourceSpecification(unsupported, supported,
+      `executor ${executor} does not support resourceSpecification key${unsupported.length > 1 ? 's' : ''} `
+      + `${unsupported.map((key) => `'${key}'`).join(', ')} (supported: ${supported.join(', ') || 'none'})`);
+  }
+  for (const [key, rule] of Object.entries(rules)) {
+    if (!Object.hasOwn(spec, key)) continue;
+    const value = spec[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || (rule.positive && value <= 0)) {
+      throw new InvalidResourceSpecification([key], supported,
+        `resourceSpecification ${key} must be a ${rule.positive ? 'positive ' : ''}number${rule.unit ? ` (${rule.unit})` : ''}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+    }
+    if (rule.max !== undefined && value > rule.max.value) {
+      throw new InvalidResourceSpecification([key], supported,
+        `resourceSpecification ${key}: ${value}${rule.unit ? ` ${rule.unit}` : ''} cannot be satisfied: `
+        + `a worker of executor ${executor} has at most ${rule.max.value}${rule.unit ? ` ${rule.unit}` : ''} (${rule.max.configured})`);
+    }
+  }
 }
 
 export function isExecutor(value: unknown): value is Executor {

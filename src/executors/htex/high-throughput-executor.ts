@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExecutorError } from '../../errors.js';
 import { BlockProviderExecutor } from '../block-provider-executor.js';
-import type { ExecutorContext, ExecutorStatus, ExecutorTask, TaskOutcome } from '../executor.js';
+import { checkResourceSpecification, type ExecutorContext, type ExecutorStatus, type ExecutorTask, type TaskOutcome } from '../executor.js';
 import { Interchange, type ManagerInfo } from './interchange.js';
 import { resolveHtexOptions, type HighThroughputExecutorOptions, type ResolvedHtexOptions } from './options.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
@@ -94,6 +94,18 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
     }
     if (this.#outstanding++ === 0) this.#interchange.setReferenced(true);
     this.#interchange.submit(task);
+  }
+
+  /** `priority` orders the queue; `cores` and `memory` (MB) must fit one worker (coresPerWorker, memPerWorker GB). */
+  validateResourceSpecification(spec: Record<string, unknown>): void {
+    const { coresPerWorker, memPerWorker } = this.options;
+    checkResourceSpecification(this.label, spec, {
+      priority: { positive: false },
+      cores: { positive: true, max: { value: coresPerWorker, configured: `coresPerWorker ${coresPerWorker}` } },
+      memory: memPerWorker > 0
+        ? { positive: true, unit: 'MB', max: { value: memPerWorker * 1024, configured: `memPerWorker ${memPerWorker} GB` } }
+        : { positive: true, unit: 'MB' },
+    });
   }
 
   cancel(taskId: number): boolean {

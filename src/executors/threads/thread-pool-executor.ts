@@ -10,7 +10,7 @@ import { AppTimeout, ConfigurationError, ExecutorError, SerializationError, Work
 import { fromErrorRecord, type ErrorRecord } from '../../serialize/errors.js';
 import { PriorityQueue } from '../../util/priority-queue.js';
 import type { WireTask } from '../runner.js';
-import type { Executor, ExecutorContext, ExecutorStatus, ExecutorTask } from '../executor.js';
+import { checkResourceSpecification, type Executor, type ExecutorContext, type ExecutorStatus, type ExecutorTask } from '../executor.js';
 import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
 import { ownModuleUrl, threadEntryFor } from '../../util/own-modules.js';
 
@@ -139,6 +139,11 @@ export class ThreadPoolExecutor implements Executor {
       this.#dispatchScheduled = true;
       queueMicrotask(() => { this.#dispatchScheduled = false; this.#dispatch(); });
     }
+  }
+
+  /** Threads share the driver's cores and memory: only `priority` means something here. */
+  validateResourceSpecification(spec: Record<string, unknown>): void {
+    checkResourceSpecification(this.label, spec, { priority: { positive: false } });
   }
 
   cancel(taskId: number): boolean {
