@@ -94,6 +94,8 @@ export class Memoizer {
     const writer = this.#writer;
     if (writer === undefined) return undefined;
     try {
+      // The returned directory must exist, so that a later run may name it in checkpointFiles.
+      writer.ensureDir();
       const count = writer.flush();
       if (count > 0) this.logger.info(`checkpoint: wrote ${count} results to ${writer.path} (${writer.written} in all)`);
       this.#writeSucceeded();

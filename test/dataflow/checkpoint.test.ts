@@ -170,6 +170,24 @@ test('the reader resynchronises past a torn record in the middle of the file: ev
   }
 });
 
+test('the directory dfk.checkpoint() returns can be named in checkpointFiles even when the run wrote no result', async () => {
+  const dir = tempDir();
+  try {
+    let checkpointDir: string | undefined;
+    await run(dir, { checkpointMode: 'task_exit' }, async (dfk) => {
+      await plain(1);
+      checkpointDir = dfk.checkpoint();
+    });
+    assert.ok(checkpointDir !== undefined && existsSync(checkpointDir));
+    await run(dir, { checkpointFiles: [checkpointDir!] }, async (dfk) => {
+      assert.equal(await plain(2), 2);
+      assert.equal(dfk.memoizer!.size, 0);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('getAllCheckpoints lists the checkpoints of every run, oldest first; getLastCheckpoint the newest', async () => {
   const dir = tempDir();
   try {
