@@ -44,10 +44,10 @@ export class File {
     }
   }
 
-  /** The local path on the worker (for remote files: where staging puts it). */
+  /** The local path on the worker (for remote files: where staging puts it, else their name). */
   get filepath(): string {
     if (this.localPath !== undefined) return this.localPath;
-    return basename(this.path);
+    return this.scheme === 'file' ? this.path : basename(this.path);
   }
 
   /** Absolute local path, resolved against the current directory. */

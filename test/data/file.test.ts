@@ -10,6 +10,17 @@ test('a local path: filepath, url, scheme, toString', () => {
   assert.equal(`${file}`, 'data/in.txt');
 });
 
+test('a local File keeps its full path once localPath is cleared (only remote files fall back to their name)', () => {
+  const file = new File('data/in.txt');
+  file.localPath = undefined;
+  assert.equal(file.filepath, 'data/in.txt');
+  const url = new File('file:///tmp/dir/x.txt');
+  url.localPath = undefined;
+  assert.equal(url.filepath, '/tmp/dir/x.txt');
+  const remote = new File('https://example.org/a/b.csv');
+  assert.equal(remote.filepath, 'b.csv');
+});
+
 test('file:// URLs name local files; remote schemes keep their URL', () => {
   const local = new File('file:///tmp/x%20y.txt');
   assert.equal(local.scheme, 'file');
