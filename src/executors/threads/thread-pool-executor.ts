@@ -34,7 +34,7 @@ const WALLTIME_GRACE_MS = 200;
  * The driver's Node flags minus loaders: `--import tsx` would be resolved again from the
  * current directory (which may have changed); the worker registers tsx itself.
  */
-function workerExecArgv(): string[] {
+function driverFlagsWithoutLoaders(): string[] {
   const kept: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
@@ -44,6 +44,47 @@ function workerExecArgv(): string[] {
     kept.push(arg);
   }
   return kept;
+}
+
+/** `flags` without `refused` (as Node names them) and the separate value each refused flag took. */
+function withoutRefused(flags: string[], refused: string[]): string[] {
+  const kept = [...flags];
+  for (const flag of refused) {
+    const at = kept.indexOf(flag);
+    if (at < 0) continue;
+    // execArgv holds only options, so a word after a flag that is not itself an option is its value.
+    const takesNext = !flag.includes('=') && at + 1 < kept.length && !kept[at + 1]!.startsWith('-');
+    kept.splice(at, takesNext ? 2 : 1);
+  }
+  return kept;
+}
+
+let acceptedFlags: string[] | undefined;
+
+/**
+ * The driver's flags that worker threads accept. Some ordinary flags are per process
+ * (`--report-directory`, `--title`, V8 heap sizes) and make `new Worker` throw
+ * ERR_WORKER_INVALID_EXEC_ARGV; Node names them in the error, so ask it once and drop those.
+ */
+function workerExecArgv(): string[] {
+  if (acceptedFlags !== undefined) return acceptedFlags;
+  let flags = driverFlagsWithoutLoaders();
+  while (flags.length > 0) {
+    try {
+      const probe = new Worker('', { eval: true, execArgv: flags, stdout: true, stderr: true });
+      probe.unref();
+      void probe.terminate();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+      const listed = (error as Error).message.split(': ').slice(1).join(': ').split(', ').map((flag) => flag.trim());
+      const fewer = withoutRefused(flags, listed);
+      // Not understood: run workers with no flags rather than not at all.
+      flags = fewer.length < flags.length ? fewer : [];
+    }
+  }
+  acceptedFlags = flags;
+  return flags;
 }
 
 interface ThreadSlot {

@@ -44,3 +44,22 @@ console.log('value', await one());
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the thread pool starts under node flags that worker threads refuse (--report-directory, --title)', () => {
+  const dir = tempDir();
+  try {
+    const index = new URL('../../../src/index.ts', import.meta.url).href;
+    writeFileSync(join(dir, 'flow.mts'), `import { app, load, ThreadPoolExecutor } from '${index}';
+const one = app(() => 1);
+const dfk = await load({ executors: [new ThreadPoolExecutor({ maxThreads: 2 })] });
+console.log('value', await one());
+await dfk.cleanup();
+`);
+    const flags = ['--report-directory', join(dir, 'reports'), '--title=parsl-flow', '--enable-source-maps'];
+    const result = spawnSync(process.execPath, [...flags, '--import', import.meta.resolve('tsx'), join(dir, 'flow.mts')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /value 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
