@@ -101,21 +101,35 @@ function defineApp(kind: AppKind, fn: unknown, options: AppOptions = {}): App<un
   return wrapper;
 }
 
+/*
+ * The app functions are typed as a whole (`F`), not as `(...args: A) => R`: while `A` is
+ * still being inferred, TypeScript types an unannotated parameter with a default
+ * (`dur = 0.1`) as `unknown` inside the function. Against `never[]` parameters it keeps its
+ * default's type (and a parameter with neither annotation nor default is `never`: annotate it).
+ */
+type AppFunction<R = unknown> = (...args: never[]) => R;
+type ParamsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+type ReturnOf<F> = F extends (...args: never[]) => infer R ? R : never;
+
 /** A function app: runs `fn` on a worker; the future resolves to its (awaited) result. */
-export function app<A extends unknown[], R>(fn: (...args: A) => R, options?: AppOptions): App<A, Awaited<R>> {
-  return defineApp('function', fn, options) as unknown as App<A, Awaited<R>>;
+export function app<F extends AppFunction>(fn: F, options?: AppOptions): App<ParamsOf<F>, Awaited<ReturnOf<F>>> {
+  return defineApp('function', fn, options) as unknown as App<ParamsOf<F>, Awaited<ReturnOf<F>>>;
 }
 
 /** A bash app: `fn` returns a command line run under `bash -c`; resolves to exit code 0. */
-export function bashApp<A extends unknown[]>(fn: (...args: A) => string | Promise<string>, options?: AppOptions): App<A, number> {
-  return defineApp('bash', fn, options) as unknown as App<A, number>;
+export function bashApp<F extends AppFunction<string | Promise<string>>>(fn: F, options?: AppOptions): App<ParamsOf<F>, number> {
+  return defineApp('bash', fn, options) as unknown as App<ParamsOf<F>, number>;
 }
 
-type JoinResult<R> = R extends readonly unknown[] ? { [K in keyof R]: Awaited<R[K]> } : Awaited<R>;
+type JoinValues<R extends readonly unknown[]> = { -readonly [K in keyof R]: Awaited<R[K]> };
+/** What a join app's future resolves to: the value(s) of the future(s) its function returns. */
+type JoinResult<R> = R extends readonly unknown[] ? JoinValues<R>
+  // An async join function: a promise of the future(s).
+  : Awaited<R> extends infer V ? (V extends readonly unknown[] ? JoinValues<V> : V) : never;
 
 /** A join app: `fn` runs on the driver and returns a future (or array of futures) to wait for. */
-export function joinApp<A extends unknown[], R extends PromiseLike<unknown> | readonly PromiseLike<unknown>[]>(
-  fn: (...args: A) => R | Promise<R>, options?: AppOptions,
-): App<A, JoinResult<R>> {
-  return defineApp('join', fn, options) as unknown as App<A, JoinResult<R>>;
+export function joinApp<F extends AppFunction<PromiseLike<unknown> | readonly PromiseLike<unknown>[]>>(
+  fn: F, options?: AppOptions,
+): App<ParamsOf<F>, JoinResult<ReturnOf<F>>> {
+  return defineApp('join', fn, options) as unknown as App<ParamsOf<F>, JoinResult<ReturnOf<F>>>;
 }

@@ -17,6 +17,16 @@ const nested = shape({ n: five, tags: ['a', greet('x')] });
 const exitCode: AppFuture<number> = echo('hi', { stdout: 'hi.out' });
 const fanIn = joinApp((n: number) => [add(n, 1), add(n, 2)]);
 const joined: AppFuture<number[]> = fanIn(3);
+const innerJoin = joinApp(() => add(1, 2));
+const joinedOne: AppFuture<number> = innerJoin(); // the inner future's type, not unknown
+const asyncJoin = joinApp(async (n: number) => [greet('a'), greet(String(n))]);
+const joinedAsync: AppFuture<string[]> = asyncJoin(1);
+const pause = app(function pause(x: number, dur = 0.1) {
+  const seconds: number = dur; // a defaulted parameter has its default's type inside the app
+  return x + seconds;
+});
+const paused: AppFuture<number> = pause(1);
+const pausedLonger: AppFuture<number> = pause(five, 0.5);
 const file = new File('data.txt');
 const path: string = file.filepath;
 
@@ -38,5 +48,9 @@ shape({ n: 1, tags: [five] });
 const wrong: AppFuture<number> = greet('x');
 // @ts-expect-error wrong number of arguments
 add(1);
+// @ts-expect-error the join app's future is a future of number
+const wrongJoin: AppFuture<string> = innerJoin();
+// @ts-expect-error a defaulted number parameter refuses a string
+pause(1, 'slow');
 
-void [viaPromise, deep, nested, exitCode, joined, path, awaited, wrong];
+void [viaPromise, deep, nested, exitCode, joined, path, awaited, wrong, joinedOne, joinedAsync, paused, pausedLonger, wrongJoin];
