@@ -5,6 +5,7 @@
  * functions); each item's future settles with that item's own value or error.
  */
 import { app, type App, type AppDefinition, type Futurable } from '../apps/app.js';
+import { withModuleErrorClass } from '../apps/app-code.js';
 import type { CodeSpec } from '../serialize/code.js';
 import { fromErrorRecord, type ErrorRecord } from '../serialize/errors.js';
 import type { AppFuture } from './app-future.js';
@@ -28,10 +29,11 @@ type ChunkApp = App<[string, string, CodeSpec, unknown[]], ItemOutcome[]>;
 const ITEM_DEFINITION: AppDefinition = Object.freeze({
   name: 'mapItem',
   kind: 'join',
-  fn: ((outcomes: ItemOutcome[], index: number) => {
+  fn: ((outcomes: ItemOutcome[], index: number, code: CodeSpec) => {
     const outcome = outcomes[index]!;
     if (outcome[0] === 1) return outcome[1];
-    throw fromErrorRecord(outcome[1]);
+    // As for a task of the app itself: a class its module exports arrives as that class.
+    throw withModuleErrorClass(fromErrorRecord(outcome[1]), code);
   }) as (...args: never[]) => unknown,
   executors: 'all',
   cache: false,
@@ -84,8 +86,9 @@ export function map<A, R>(target: App<[A], R>, items: Iterable<Futurable<A>>, op
   for (let start = 0; start < list.length; start += chunk) {
     const slice = list.slice(start, start + chunk);
     // The code spec may still be loading (apps exported from modules): a dependency like any other.
-    const chunkFuture = runner(LOADER_URL, ERRORS_URL, definition.code() as Futurable<CodeSpec>, slice);
-    for (let i = 0; i < slice.length; i++) futures.push(dfk.submit(ITEM_DEFINITION, [chunkFuture, i]) as AppFuture<R>);
+    const code = definition.code();
+    const chunkFuture = runner(LOADER_URL, ERRORS_URL, code as Futurable<CodeSpec>, slice);
+    for (let i = 0; i < slice.length; i++) futures.push(dfk.submit(ITEM_DEFINITION, [chunkFuture, i, code]) as AppFuture<R>);
   }
   return futures;
 }

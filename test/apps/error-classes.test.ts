@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { map } from '../../src/index.js';
 import { withDfk } from '../helpers.js';
 import { failNarrow, failPlain, NarrowFailure, PlainFailure } from './error-classes.fixture.js';
 
@@ -25,5 +26,17 @@ test('an exported subclass of a built-in error arrives as that class, with its f
       assert.equal(error.limit, 3);
       return true;
     });
+  });
+});
+
+test('items of a chunked map fail with the exported class too', async () => {
+  await withDfk(async () => {
+    const outcomes = await Promise.allSettled(map(failNarrow, [1, 2], { chunk: 2 }));
+    for (const [i, outcome] of outcomes.entries()) {
+      assert.equal(outcome.status, 'rejected');
+      const error = (outcome as PromiseRejectedResult).reason as unknown;
+      assert.ok(error instanceof NarrowFailure, String(error));
+      assert.equal(error.limit, i + 1);
+    }
   });
 });
