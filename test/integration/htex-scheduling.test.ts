@@ -1,11 +1,16 @@
 /** Which worker runs what: no task is left waiting while a worker could run it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { app, SerializationError } from '../../src/index.js';
+import { app, SerializationError, WorkerLost } from '../../src/index.js';
 import { startHtex, stopHtex } from './htex-helpers.js';
 
 const id = app(function id(value: unknown) { return value; });
 const add = app(function add(a: number, b: number) { return a + b; });
+const rankAfter = app(async function rankAfter(ms: number) {
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  return process.env.PARSL_WORKER_RANK;
+});
+const dieHard = app(function dieHard() { process.kill(process.pid, 'SIGKILL'); });
 
 /** Resolves with the promise's outcome, or 'hung' after `ms`. */
 function settledWithin<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | 'hung'> {
@@ -26,6 +31,36 @@ test('a task with an unserializable argument fails alone; the next task still ru
     if (outcome === 'hung') await add(0, 0); // unstick it, so that cleanup can end
     assert.deepEqual(outcome, { value: 3 });
     await assert.rejects(bad, (e: Error) => e instanceof SerializationError && /argument 0 of app id/.test(e.message));
+  } finally {
+    await stopHtex(run);
+  }
+});
+
+test('slow tasks after many fast ones spread over both workers instead of queueing on one', async () => {
+  const run = await startHtex({ maxWorkersPerNode: 2 });
+  try {
+    await Promise.all(Array.from({ length: 100 }, () => rankAfter(0)));
+    const ranks = await Promise.all(Array.from({ length: 12 }, () => rankAfter(50)));
+    const perRank = new Map<string | undefined, number>();
+    for (const rank of ranks) perRank.set(rank, (perRank.get(rank) ?? 0) + 1);
+    assert.equal(perRank.size, 2, `all 12 ran on worker ${ranks[0]}`);
+    for (const [rank, count] of perRank) assert.ok(count >= 4, `worker ${rank} ran only ${count} of 12`);
+  } finally {
+    await stopHtex(run);
+  }
+});
+
+test('after a worker is replaced, a short task queued behind a long one moves to the replacement when it is ready', async () => {
+  const run = await startHtex({ maxWorkersPerNode: 2 });
+  try {
+    // Both workers have a history of fast tasks.
+    for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 20 }, () => rankAfter(0)));
+    await assert.rejects(dieHard(), WorkerLost);
+    const long = rankAfter(6000);
+    const short = rankAfter(10);
+    const first = await Promise.race([long.then(() => 'long'), short.then(() => 'short')]);
+    assert.equal(first, 'short', 'the short task waited for the long one');
+    assert.notEqual(await short, await long, 'they ran on different workers');
   } finally {
     await stopHtex(run);
   }

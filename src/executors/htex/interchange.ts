@@ -2,7 +2,7 @@
  * The interchange: the HighThroughputExecutor's broker, living in the driver's process
  * (docs/executors.md says why). It listens for managers, authenticates them (security.ts),
  * checks their versions, queues tasks by priority then submission order, gives each
- * manager as many as it has room for in one batch, relays results, exchanges heartbeats,
+ * manager as many as it has room for in one batch (idle managers first), relays results, exchanges heartbeats,
  * and fails the tasks of a manager that goes silent or disconnects with ManagerLost.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -332,19 +332,27 @@ export class Interchange {
     const count = this.#rotation.length;
     if (this.#queue.size === 0 || count === 0 || this.#closing) return;
     const start = this.#rotationStart++ % count;
-    let open = 0;
-    for (const manager of this.#rotation) if (!manager.held && !manager.draining && manager.capacity > manager.inFlight.size) open++;
+    // Idle managers first, then busy ones with room, each group in rotation order: a task
+    // must not wait at a busy manager while another has nothing to do.
+    const idle: ManagerRecord[] = [];
+    const busy: ManagerRecord[] = [];
+    for (let k = 0; k < count; k++) {
+      const manager = this.#rotation[(start + k) % count]!;
+      if (manager.held || manager.draining || manager.capacity <= manager.inFlight.size) continue;
+      (manager.inFlight.size === 0 ? idle : busy).push(manager);
+    }
+    const open = idle.length + busy.length;
     if (open === 0) return;
     // Spread a burst evenly: slow tasks must not pile up on the first manager.
     const share = Math.ceil(this.#queue.size / open);
-    for (let k = 0; k < count && this.#queue.size > 0; k++) {
-      const manager = this.#rotation[(start + k) % count]!;
-      if (manager.held || manager.draining) continue;
-      const room = Math.min(share, manager.capacity - manager.inFlight.size);
-      if (room <= 0) continue;
-      const batch: ExecutorTask[] = [];
-      while (batch.length < room && this.#queue.size > 0) batch.push(this.#queue.pop()!);
-      this.#send(manager, batch);
+    for (const group of [idle, busy]) {
+      for (const manager of group) {
+        if (this.#queue.size === 0) return;
+        const room = Math.min(share, manager.capacity - manager.inFlight.size);
+        const batch: ExecutorTask[] = [];
+        while (batch.length < room && this.#queue.size > 0) batch.push(this.#queue.pop()!);
+        this.#send(manager, batch);
+      }
     }
   }
 

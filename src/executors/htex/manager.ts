@@ -17,7 +17,7 @@ import { VERSION } from '../../version.js';
 import { ManagerLink } from './manager-link.js';
 import { killDescendants } from '../../util/processes.js';
 import {
-  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, jsonFrame, readResultHeader,
+  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, idsFrame, jsonFrame, readIds, readResultHeader,
   type CodeEntry, type RegisterMessage, type WireTaskEntry,
 } from './protocol.js';
 import { WorkerProcess, workerEnv } from './worker-process.js';
@@ -47,6 +47,8 @@ export interface ManagerOptions {
   reportVersion?: string;
 }
 
+/** A worker stuck this long on one task gives back the tasks queued behind it if another worker is idle. */
+const RECLAIM_AFTER_MS = 10;
 /** A walltime task's worker is ended this long after the walltime if it has not answered. */
 const WALLTIME_GRACE_MS = 200;
 
@@ -73,6 +75,7 @@ export class Manager {
   #codes = new Map<number, CodeEntry>();
   #capacitySent = 0;
   #timers: NodeJS.Timeout[] = [];
+  #rebalanceTimer: NodeJS.Timeout | undefined;
   #failedStarts = 0;
   #nextRank = 0;
   #exitCode: ((code: number) => void) | undefined;
@@ -195,6 +198,10 @@ export class Manager {
       this.#dispatch();
       return;
     }
+    if (type === MessageType.Returned) {
+      this.#onReturned(worker, readIds(payload));
+      return;
+    }
     if (type !== MessageType.Results) return;
     const header = readResultHeader(payload);
     worker.recordTiming(header.busyMs, header.count);
@@ -251,12 +258,18 @@ export class Manager {
   }
 
   #dispatch(): void {
-    if (this.#queueHead >= this.#queue.length) return;
+    if (this.#queueHead < this.#queue.length) this.#dispatchQueued();
+    if (this.#queueHead >= this.#queue.length) this.#rebalance();
+  }
+
+  #dispatchQueued(): void {
     const now = Date.now();
     const open: WorkerProcess[] = [];
     for (const worker of this.#workers) {
       if (worker !== undefined && worker.ready && !worker.exited && worker.capacity(now) > worker.inFlight.length) open.push(worker);
     }
+    // Least loaded first: the next task goes to an idle worker rather than behind a busy one.
+    if (open.length > 1) open.sort((a, b) => a.inFlight.length - b.inFlight.length);
     // Spread evenly: a burst of slow tasks must not queue up behind one worker.
     const share = Math.ceil((this.#queue.length - this.#queueHead) / Math.max(1, open.length));
     for (const worker of open) {
@@ -285,6 +298,46 @@ export class Manager {
       this.#queue = this.#queue.slice(this.#queueHead);
       this.#queueHead = 0;
     }
+  }
+
+  /**
+   * While a worker is idle, a worker that has made no progress for RECLAIM_AFTER_MS gives
+   * back the tasks queued behind its running one, for the idle worker to take. (A worker is
+   * sent as many tasks as it ran in a few milliseconds lately: after fast tasks, that can be
+   * many slow ones.) Fast tasks are never moved: they finish before the check.
+   */
+  #rebalance(): void {
+    if (this.#stopping || this.#rebalanceTimer !== undefined) return;
+    let idle = false;
+    for (const worker of this.#workers) {
+      if (worker !== undefined && worker.ready && !worker.exited && worker.inFlight.length === 0) { idle = true; break; }
+    }
+    if (!idle) return;
+    const now = Date.now();
+    let recheck = false;
+    for (const worker of this.#workers) {
+      if (worker === undefined || worker.exited || worker.reclaiming || worker.inFlight.length < 2) continue;
+      if (now - worker.lastProgress < RECLAIM_AFTER_MS) { recheck = true; continue; }
+      worker.reclaiming = true;
+      worker.link.send(idsFrame(MessageType.Reclaim, worker.inFlight.slice(1).map((task) => task.taskId)));
+    }
+    if (recheck) {
+      this.#rebalanceTimer = setTimeout(() => { this.#rebalanceTimer = undefined; this.#dispatch(); }, RECLAIM_AFTER_MS);
+    }
+  }
+
+  /** The worker gave back tasks it had not started: they go first in line again. */
+  #onReturned(worker: WorkerProcess, taskIds: number[]): void {
+    worker.reclaiming = false;
+    const returned: WireTaskEntry[] = [];
+    for (const taskId of taskIds) {
+      const task = worker.finish(taskId);
+      if (task !== undefined) returned.push(task);
+    }
+    if (returned.length > 0) this.logger.debug(`worker ${worker.rank} gave back ${returned.length} queued task(s) for an idle worker`);
+    this.#queue.splice(this.#queueHead, 0, ...returned);
+    this.#dispatch();
+    this.#sendCapacity();
   }
 
   #send(worker: WorkerProcess, batch: WireTaskEntry[]): void {
@@ -325,6 +378,7 @@ export class Manager {
     this.logger.info(`stopping (${reason})`);
     if (code !== 0 && code !== 2) process.stderr.write(`parsl-ts worker-pool (block ${this.options.blockId}): ${reason}\n`);
     for (const timer of this.#timers) clearTimeout(timer);
+    clearTimeout(this.#rebalanceTimer);
     this.#link.close(reason);
     // The whole tree in one sweep, before any worker dies: its children would be reparented.
     killDescendants(process.pid);

@@ -10,7 +10,7 @@ import type { CodeSpec } from '../../serialize/code.js';
 import type { StdStreamSpec } from '../runner.js';
 
 /** Bumped whenever a frame's meaning changes; peers with another version are refused. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAGIC = 0x50545348; // 'PTSH'
 /** Default cap on one frame (type byte + payload). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -48,6 +48,10 @@ export const enum MessageType {
   Log = 34,
   /** Worker → manager: started and ready for tasks. */
   Ready = 40,
+  /** Manager → worker: u32 task ids to give back if they have not started. */
+  Reclaim = 41,
+  /** Worker → manager: u32 ids of the reclaimed tasks it gave back (it will not run them). */
+  Returned = 42,
 }
 
 /** Raised for any frame a peer should not have sent; the connection is then dropped. */
@@ -147,6 +151,22 @@ export function parseJson<T>(payload: Buffer): T {
   } catch (error) {
     throw new ProtocolError(`malformed JSON message: ${(error as Error).message}`);
   }
+}
+
+/** A frame whose payload is a list of u32 task ids. */
+export function idsFrame(type: MessageType, ids: readonly number[]): Buffer {
+  const out = Buffer.allocUnsafe(5 + 4 * ids.length);
+  out.writeUInt32BE(1 + 4 * ids.length, 0);
+  out[4] = type;
+  for (let i = 0; i < ids.length; i++) out.writeUInt32BE(ids[i]!, 5 + 4 * i);
+  return out;
+}
+
+export function readIds(payload: Buffer): number[] {
+  if (payload.length % 4 !== 0) throw new ProtocolError('malformed task id list');
+  const ids: number[] = new Array(payload.length / 4);
+  for (let i = 0; i < ids.length; i++) ids[i] = payload.readUInt32BE(4 * i);
+  return ids;
 }
 
 // ---------------------------------------------------------------- registration

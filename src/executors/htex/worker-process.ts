@@ -53,6 +53,8 @@ export class WorkerProcess {
   /** Set when the manager killed it for overrunning a walltime. */
   timedOut = false;
   walltimeTimer: NodeJS.Timeout | undefined;
+  /** Asked to give back its queued tasks; not asked again until it answers. */
+  reclaiming = false;
   /** Average milliseconds per task (EWMA); 0 until measured. */
   avgTaskMs = 0;
   readonly startedAt = Date.now();

@@ -1,7 +1,8 @@
 /**
  * A HighThroughputExecutor worker process: runs the tasks its manager sends, one at a
  * time and in order, and returns results in batches (at once after a slow task, else when
- * its queue empties). It talks to its manager over fd 3 and imports nothing from the
+ * its queue empties). The manager may take back tasks that have not started (to give them
+ * to an idle worker). It talks to its manager over fd 3 and imports nothing from the
  * driver's layers. It exits when the manager goes away, even in the middle of a task.
  */
 import { Socket } from 'node:net';
@@ -14,7 +15,8 @@ import { runTask, type WireResult, type WireTask } from '../runner.js';
 import { serialTaskLoop } from '../serial-task-loop.js';
 import { FrameLink } from './link.js';
 import {
-  DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_ENV, MessageType, decodeTaskBatch, encodeResultBatch, frame, type CodeEntry, type WireTaskEntry,
+  DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_ENV, MessageType, decodeTaskBatch, encodeResultBatch, frame, idsFrame, readIds,
+  type CodeEntry, type WireTaskEntry,
 } from './protocol.js';
 
 const maxFrameBytes = Number(process.env[MAX_FRAME_ENV]) || DEFAULT_MAX_FRAME_BYTES;
@@ -22,6 +24,12 @@ const maxFrameBytes = Number(process.env[MAX_FRAME_ENV]) || DEFAULT_MAX_FRAME_BY
 const codes = new Map<number, { spec: CodeSpec; appName: string; kind: 'function' | 'bash' }>();
 let outIds: number[] = [];
 let outBody: unknown[] = [];
+/** Tasks received and not started: the manager may still take them back. */
+const waiting = new Set<number>();
+/** Tasks given back: skipped when the loop reaches them. */
+const givenBack = new Set<number>();
+/** What runEntry answers for a task given back; record() drops it. */
+const GIVEN_BACK: WireResult = { taskId: -1, tryId: -1, ok: true, value: undefined };
 const enqueue = serialTaskLoop<WireTaskEntry>(runEntry, { record, flush: sendResults });
 
 const link = new FrameLink(new Socket({ fd: 3, readable: true, writable: true }), maxFrameBytes, onFrame, (error) => {
@@ -39,9 +47,16 @@ const watchdog = new Worker(`
 watchdog.unref();
 
 function onFrame(type: number, payload: Buffer): void {
+  if (type === MessageType.Reclaim) {
+    const returned = readIds(payload).filter((taskId) => waiting.delete(taskId));
+    for (const taskId of returned) givenBack.add(taskId);
+    link.send(idsFrame(MessageType.Returned, returned));
+    return;
+  }
   if (type !== MessageType.Tasks) return;
   const batch = decodeTaskBatch(payload);
   for (const code of batch.codes as CodeEntry[]) codes.set(code.index, code);
+  for (const task of batch.tasks) waiting.add(task.taskId);
   enqueue(batch.tasks);
 }
 
@@ -57,6 +72,7 @@ function toWireTask(entry: WireTaskEntry): WireTask {
 }
 
 function record(result: WireResult): void {
+  if (result === GIVEN_BACK) return;
   outIds.push(result.taskId);
   outBody.push(result.tryId, result.ok ? 1 : 0, result.ok ? result.value : result.error);
 }
@@ -99,6 +115,8 @@ function sendResults(busyMs: number): void {
 }
 
 function runEntry(entry: WireTaskEntry): WireResult | Promise<WireResult> {
+  if (givenBack.delete(entry.taskId)) return GIVEN_BACK;
+  waiting.delete(entry.taskId);
   const code = codes.get(entry.codeIndex);
   if (code === undefined) {
     return { taskId: entry.taskId, tryId: entry.tryId, ok: false, error: toErrorRecord(new Error(`worker has no code #${entry.codeIndex}`)) };

@@ -257,3 +257,20 @@ test('a task failed for its argument does not keep the next one from its manager
   await manager.until(() => manager.tasks.length === 1);
   assert.equal(manager.tasks[0]!.taskId, 2);
 });
+
+test('a task goes to an idle manager before one that is busy', async () => {
+  const a = await fake();
+  await a.register({ capacity: 10, managerId: 'A' });
+  const b = await fake();
+  await b.register({ capacity: 10, managerId: 'B' });
+  interchange.submit(task(1));
+  await waitFor(() => a.tasks.length + b.tasks.length === 1);
+  const [busy, idle] = a.tasks.length === 1 ? [a, b] : [b, a];
+  for (let id = 2; id <= 4; id++) {
+    interchange.submit(task(id));
+    await idle.until(() => idle.tasks.length === 1);
+    assert.equal(busy.tasks.length, 1, `task ${id} went to the busy manager`);
+    idle.reply(idle.tasks.splice(0));
+    await waitFor(() => delivered.some((d) => d.taskId === id));
+  }
+});
