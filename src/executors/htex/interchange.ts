@@ -2,8 +2,9 @@
  * The interchange: the HighThroughputExecutor's broker, living in the driver's process
  * (docs/executors.md says why). It listens for managers, authenticates them (security.ts),
  * checks their versions, queues tasks by priority then submission order, gives each
- * manager as many as it has room for in one batch (idle managers first), relays results, exchanges heartbeats,
- * and fails the tasks of a manager that goes silent or disconnects with ManagerLost.
+ * manager as many as it has room for in one batch (idle managers first), relays results,
+ * exchanges heartbeats, takes back a manager that reconnects after losing its link, and
+ * fails the tasks of a manager that goes silent, or does not come back, with ManagerLost.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -40,8 +41,11 @@ export interface InterchangeOptions {
   deliver: (taskId: number, tryId: number, outcome: TaskOutcome) => void;
 }
 
+/** A manager whose link drops has this long (at most heartbeatThreshold) to reconnect before its tasks fail. */
+const RECONNECT_GRACE_MS = 5000;
+
 /** What the interchange knows about a connected manager (for status and scaling). */
-export interface ManagerInfo extends Omit<RegisterMessage, 'accelerators'> {
+export interface ManagerInfo extends Omit<RegisterMessage, 'accelerators' | 'holding'> {
   tasks: number;
   held: boolean;
   draining: boolean;
@@ -56,6 +60,12 @@ interface ManagerRecord extends ManagerInfo {
   knownCodes: Set<number>;
   lastHeard: number;
   lost: boolean;
+  /** False while its link is down and it may still reconnect. */
+  connected: boolean;
+  reconnectTimer: NodeJS.Timeout | undefined;
+  /** Result frames received since it registered, and the count last acknowledged to it. */
+  resultFrames: number;
+  acked: number;
 }
 
 function peerName(socket: Socket): string {
@@ -201,29 +211,76 @@ export class Interchange {
       link.end('refused');
       return;
     }
-    if (this.#managers.has(message.managerId)) throw new ProtocolError(`manager id ${message.managerId} is already registered`);
+    const known = this.#managers.get(message.managerId);
+    if (known !== undefined) {
+      this.#resume(known, link, peer, message);
+      return;
+    }
     const manager: ManagerRecord = {
       managerId: message.managerId, blockId: message.blockId, hostname: String(message.hostname), pid: Number(message.pid),
       workerCount: message.workerCount, capacity: message.capacity, tasks: 0, held: false, draining: false,
       registeredAt: Date.now(), idleSince: Date.now(), nodeVersion: message.nodeVersion, parslVersion: message.parslVersion,
       link, inFlight: new Map(), knownCodes: new Set(), lastHeard: Date.now(), lost: false,
+      connected: true, reconnectTimer: undefined, resultFrames: 0, acked: 0,
     };
     this.#managers.set(manager.managerId, manager);
     this.#registeredBlocks.add(manager.blockId);
     this.#rotation.push(manager);
-    link.reader.onFrame = (type, body) => this.#onManagerFrame(manager, type, body);
-    link.onClose((reason) => this.#onManagerClosed(manager, reason));
-    const registered: RegisteredMessage = { heartbeatPeriod: this.options.heartbeatPeriod, heartbeatThreshold: this.options.heartbeatThreshold };
-    link.send(jsonFrame(MessageType.Registered, registered));
+    this.#attach(manager, link, false);
     this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} registered from ${peer} `
-      + `(block ${manager.blockId}, host ${manager.hostname}, ${manager.workerCount} workers, capacity ${manager.capacity})`);
+      + `(block ${manager.blockId}, host ${manager.hostname}, ${manager.workerCount} workers, capacity ${manager.capacity})`
+      + (message.holding === undefined ? '' : ' again, as a new manager (it had been declared lost)'));
     this.#scheduleDispatch();
+  }
+
+  /**
+   * A known manager registers again over a new link (its old one dropped, whether or not we
+   * noticed yet): it keeps its tasks. Those it does not hold never reached it and are queued
+   * again; it sends again the results we did not receive.
+   */
+  #resume(manager: ManagerRecord, link: FrameLink, peer: string, message: RegisterMessage): void {
+    if (message.blockId !== manager.blockId) throw new ProtocolError(`manager id ${message.managerId} is already registered for block ${manager.blockId}`);
+    const old = manager.link;
+    manager.link = link;
+    old.destroy('the manager reconnected');
+    clearTimeout(manager.reconnectTimer);
+    manager.reconnectTimer = undefined;
+    manager.connected = true;
+    manager.lastHeard = Date.now();
+    manager.capacity = message.capacity;
+    // A frame lost with the old link may have carried code: teach it again.
+    manager.knownCodes = new Set();
+    const holding = new Set(message.holding ?? []);
+    let requeued = 0;
+    for (const [taskId, task] of manager.inFlight) {
+      if (holding.has(taskId)) continue;
+      manager.inFlight.delete(taskId);
+      this.#queue.push(task, task.priority ?? 0);
+      requeued++;
+    }
+    if (manager.inFlight.size === 0) manager.idleSince ??= Date.now();
+    this.#attach(manager, link, true);
+    if (manager.held) link.send(frame(MessageType.Drain));
+    this.options.logger.warn(`interchange ${this.options.label}: manager ${manager.managerId} reconnected from ${peer}; `
+      + `${manager.inFlight.size} task(s) still with it${requeued > 0 ? `, ${requeued} that never reached it queued again` : ''}`);
+    this.#scheduleDispatch();
+  }
+
+  #attach(manager: ManagerRecord, link: FrameLink, resumed: boolean): void {
+    link.reader.onFrame = (type, body) => this.#onManagerFrame(manager, type, body);
+    link.onClose((reason) => this.#onLinkClosed(manager, link, reason));
+    const registered: RegisteredMessage = {
+      heartbeatPeriod: this.options.heartbeatPeriod, heartbeatThreshold: this.options.heartbeatThreshold,
+      resumed, resultFrames: manager.resultFrames,
+    };
+    manager.acked = manager.resultFrames;
+    link.send(jsonFrame(MessageType.Registered, registered));
   }
 
   #onManagerFrame(manager: ManagerRecord, type: number, payload: Buffer): void {
     manager.lastHeard = Date.now();
     switch (type) {
-      case MessageType.Results: this.#onResults(manager, payload); return;
+      case MessageType.Results: manager.resultFrames++; this.#onResults(manager, payload); return;
       case MessageType.Heartbeat: return;
       case MessageType.Capacity:
         if (payload.length !== 4) throw new ProtocolError('malformed capacity');
@@ -248,8 +305,10 @@ export class Interchange {
     const deliver = this.options.deliver;
     for (let i = 0; i < header.count; i++) {
       const taskId = header.taskIds[i]!;
-      if (!manager.inFlight.delete(taskId)) continue; // not ours (any more)
       const tryId = body[3 * i] as number;
+      // Not ours any more (failed as lost, or an earlier try of a task retried here).
+      if (manager.inFlight.get(taskId)?.tryId !== tryId) continue;
+      manager.inFlight.delete(taskId);
       const outcome: TaskOutcome = body[3 * i + 1] === 1
         ? { ok: true, value: body[3 * i + 2] }
         : { ok: false, error: fromErrorRecord(body[3 * i + 2] as ErrorRecord) };
@@ -260,18 +319,29 @@ export class Interchange {
     this.#scheduleDispatch();
   }
 
-  #onManagerClosed(manager: ManagerRecord, reason: string): void {
-    if (manager.lost) return;
+  #onLinkClosed(manager: ManagerRecord, link: FrameLink, reason: string): void {
+    if (manager.lost || manager.link !== link) return;
     if (manager.inFlight.size === 0 && (manager.draining || manager.held || this.#closing)) {
       this.#forget(manager);
       this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} disconnected (${reason})`);
       return;
     }
-    this.#lose(manager, `connection lost (${reason})`);
+    if (this.#closing) {
+      this.#lose(manager, `connection lost (${reason})`);
+      return;
+    }
+    // It may be alive behind a broken link: give it the time to reconnect before failing its tasks.
+    const graceMs = Math.min(RECONNECT_GRACE_MS, this.options.heartbeatThreshold * 1000);
+    manager.connected = false;
+    manager.reconnectTimer = setTimeout(() => this.#lose(manager, `connection lost (${reason}) and not back within ${graceMs / 1000} s`), graceMs);
+    manager.reconnectTimer.unref();
+    this.options.logger.warn(`interchange ${this.options.label}: manager ${manager.managerId} disconnected (${reason}) with ${manager.inFlight.size} task(s); `
+      + `waiting ${graceMs / 1000} s for it to reconnect`);
   }
 
   #forget(manager: ManagerRecord): void {
     manager.lost = true;
+    clearTimeout(manager.reconnectTimer);
     this.#managers.delete(manager.managerId);
     const index = this.#rotation.indexOf(manager);
     if (index >= 0) this.#rotation.splice(index, 1);
@@ -299,10 +369,20 @@ export class Interchange {
       const silentFor = now - manager.lastHeard;
       if (silentFor > this.options.heartbeatThreshold * 1000) {
         this.#lose(manager, `no heartbeat for ${(silentFor / 1000).toFixed(1)} s (heartbeatThreshold ${this.options.heartbeatThreshold} s)`);
-      } else {
+      } else if (manager.connected) {
+        this.#ack(manager);
         manager.link.send(beat);
       }
     }
+  }
+
+  /** Tells the manager which result frames arrived, so that it can forget them. */
+  #ack(manager: ManagerRecord): void {
+    if (manager.acked === manager.resultFrames) return;
+    manager.acked = manager.resultFrames;
+    const payload = Buffer.allocUnsafe(8);
+    payload.writeDoubleBE(manager.acked, 0);
+    manager.link.send(frame(MessageType.Ack, payload));
   }
 
   // ------------------------------------------------------------ tasks
@@ -338,7 +418,7 @@ export class Interchange {
     const busy: ManagerRecord[] = [];
     for (let k = 0; k < count; k++) {
       const manager = this.#rotation[(start + k) % count]!;
-      if (manager.held || manager.draining || manager.capacity <= manager.inFlight.size) continue;
+      if (manager.held || manager.draining || !manager.connected || manager.capacity <= manager.inFlight.size) continue;
       (manager.inFlight.size === 0 ? idle : busy).push(manager);
     }
     const open = idle.length + busy.length;
@@ -358,6 +438,7 @@ export class Interchange {
 
   #send(manager: ManagerRecord, batch: ExecutorTask[]): void {
     const { frames, failed } = encodeForManager(this.#codes, manager.knownCodes, batch, this.options.maxFrameBytes);
+    if (frames.length > 0) this.#ack(manager);
     for (const { task, error } of failed) this.#failTask(task, error);
     // The failed tasks took room they never used: the manager may take more now.
     if (failed.length > 0) this.#scheduleDispatch();
@@ -426,9 +507,13 @@ export class Interchange {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#heartbeatTimer);
+    for (const manager of [...this.#managers.values()]) {
+      if (!manager.connected) this.#lose(manager, 'executor shut down while its link was down');
+    }
     const closed = [...this.#managers.values()].map((manager) => new Promise<void>((resolve) => {
       if (manager.link.closed) { resolve(); return; }
-      manager.link.onClose((reason) => { this.#onManagerClosed(manager, reason); resolve(); });
+      const link = manager.link;
+      link.onClose((reason) => { this.#onLinkClosed(manager, link, reason); resolve(); });
       manager.link.send(frame(MessageType.Shutdown));
       manager.link.end('executor shutdown');
     }));

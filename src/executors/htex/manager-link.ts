@@ -1,15 +1,18 @@
 /**
  * The manager's side of its connection to the interchange: connecting, the handshake and
- * registration (each attempt bounded in time), heartbeats, and noticing that the
- * interchange is gone — nothing heard from it for `heartbeatThreshold`, whatever stage
- * the link is in.
+ * registration (each attempt bounded in time), heartbeats, reconnecting after the link
+ * drops, and noticing that the interchange is gone — nothing heard from it for
+ * `heartbeatThreshold`, whatever stage the link is in. Result frames are kept until the
+ * interchange acknowledges them, so that those lost with a link are sent again.
  */
 import { readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { Logger } from '../../util/logger.js';
 import { FrameLink } from './link.js';
-import { MessageType, ProtocolError, frame, jsonFrame, parseJson, type RegisterMessage, type RegisteredMessage } from './protocol.js';
+import {
+  MessageType, ProtocolError, frame, frameHeader, jsonFrame, parseJson, type RegisterMessage, type RegisteredMessage,
+} from './protocol.js';
 import { clientHandshake } from './security.js';
 
 /** One connection attempt gets at most this long to reach registration (the interchange's own handshake timeout). */
@@ -28,10 +31,16 @@ export interface ManagerLinkOptions {
   heartbeatPeriod: number;
   heartbeatThreshold: number;
   logger: Logger;
-  /** The registration to send, built at each attempt (the capacity changes). */
-  registration: () => RegisterMessage;
-  /** Registered with the interchange. */
-  onRegistered: () => void;
+  /**
+   * The registration to send, built at each attempt (the capacity changes). After a lost
+   * link, `holding` lists the tasks the manager holds; the link adds those whose results it keeps.
+   */
+  registration: (again: boolean) => RegisterMessage;
+  /**
+   * Registered with the interchange. `fresh`: registered again, but the interchange had given
+   * this manager up (failed its tasks): what it held is no longer wanted.
+   */
+  onRegistered: (fresh: boolean) => void;
   /** Any other frame from the interchange once registered. */
   onFrame: (type: number, payload: Buffer) => void;
   /**
@@ -54,6 +63,10 @@ export class ManagerLink {
   #attemptTimer: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Result frames sent or waiting to be sent, not yet acknowledged; the first is number #acked. */
+  #unacked: { payload: Buffer; taskIds: number[] }[] = [];
+  #unackedHead = 0;
+  #acked = 0;
 
   constructor(readonly options: ManagerLinkOptions) {}
 
@@ -75,6 +88,32 @@ export class ManagerLink {
   /** Sends a frame if registered; otherwise it is dropped (callers re-send state on registration). */
   send(data: Buffer): void {
     if (this.#stage === 'registered') this.#link?.send(data);
+  }
+
+  /** A result frame (payload) from a worker: sent now if registered, and kept until acknowledged. */
+  sendResults(payload: Buffer, taskIds: number[]): void {
+    this.#unacked.push({ payload, taskIds });
+    if (this.#stage === 'registered') this.#sendResultFrame(payload);
+  }
+
+  #sendResultFrame(payload: Buffer): void {
+    this.#link?.send(frameHeader(MessageType.Results, payload.length));
+    this.#link?.send(payload);
+  }
+
+  /** The interchange received `count` result frames in all: forget those. */
+  #acknowledge(count: number): void {
+    while (this.#acked < count && this.#unackedHead < this.#unacked.length) {
+      this.#unacked[this.#unackedHead++] = undefined as never;
+      this.#acked++;
+    }
+    if (this.#unackedHead === this.#unacked.length) {
+      this.#unacked = [];
+      this.#unackedHead = 0;
+    } else if (this.#unackedHead > 1024 && this.#unackedHead * 2 > this.#unacked.length) {
+      this.#unacked = this.#unacked.slice(this.#unackedHead);
+      this.#unackedHead = 0;
+    }
   }
 
   /** Stops everything; queued frames still leave. */
@@ -155,7 +194,12 @@ export class ManagerLink {
     link.onClose((reason) => {
       if (this.#link !== link || this.#closed) return;
       if (this.#stage === 'registered') {
-        this.#gone(`lost the connection to the interchange (${reason})`);
+        // Workers keep running; their results wait for the next link.
+        this.#link = undefined;
+        this.#stage = 'connecting';
+        this.#problem = `lost the connection to the interchange (${reason})`;
+        this.options.logger.warn(`${this.#problem}; reconnecting (for up to heartbeatThreshold since it was last heard)`);
+        this.#attempt();
       } else if (this.#stage === 'handshake' && !this.#everRegistered) {
         this.#gone(`handshake with the interchange failed: it closed the connection (${reason}); wrong secret or protocol version?`);
       } else {
@@ -169,7 +213,13 @@ export class ManagerLink {
       }
       this.#stage = 'registering';
       link.reader.onFrame = (type, payload) => this.#onFrame(type, payload);
-      link.send(jsonFrame(MessageType.Register, this.options.registration()));
+      const registration = this.options.registration(this.#everRegistered);
+      if (this.#everRegistered) {
+        const holding = registration.holding ?? [];
+        for (let i = this.#unackedHead; i < this.#unacked.length; i++) holding.push(...this.#unacked[i]!.taskIds);
+        registration.holding = holding;
+      }
+      link.send(jsonFrame(MessageType.Register, registration));
     });
   }
 
@@ -180,17 +230,35 @@ export class ManagerLink {
         return;
       }
       if (type !== MessageType.Registered) throw new ProtocolError(`expected the answer to the registration, got frame type ${type}`);
-      parseJson<RegisteredMessage>(payload);
+      const answer = parseJson<RegisteredMessage>(payload);
       clearTimeout(this.#attemptTimer);
+      const again = this.#everRegistered;
       this.#stage = 'registered';
       this.#lastHeard = Date.now();
       this.#everRegistered = true;
-      this.options.logger.info(`registered with the interchange at ${this.where}`);
-      this.options.onRegistered();
+      if (answer.resumed) {
+        // Send again what the interchange did not receive, and what waited for this link.
+        this.#acknowledge(answer.resultFrames);
+        for (let i = this.#unackedHead; i < this.#unacked.length; i++) this.#sendResultFrame(this.#unacked[i]!.payload);
+        this.options.logger.info(`registered again with the interchange at ${this.where}; it kept this manager's tasks; `
+          + `${this.#unacked.length - this.#unackedHead} result frame(s) sent again`);
+      } else {
+        // A fresh start (the first, or the interchange had given us up): nothing earlier is wanted.
+        this.#unacked = [];
+        this.#unackedHead = 0;
+        this.#acked = 0;
+        this.options.logger.info(`registered with the interchange at ${this.where}${again ? ' again, as a new manager (it had failed our tasks)' : ''}`);
+      }
+      this.options.onRegistered(again && !answer.resumed);
       return;
     }
     this.#lastHeard = Date.now();
     if (type === MessageType.Heartbeat) return;
+    if (type === MessageType.Ack) {
+      if (payload.length !== 8) throw new ProtocolError('malformed acknowledgement');
+      this.#acknowledge(payload.readDoubleBE(0));
+      return;
+    }
     this.options.onFrame(type, payload);
   }
 }

@@ -4,7 +4,8 @@
  * processes, and relays tasks down and results up. Results pass through undecoded.
  * It replaces workers that die (their running task fails with WorkerLost), ends a worker
  * whose synchronous task overruns its walltime (AppTimeout), stops taking tasks after
- * `drainPeriod`, and exits with its workers when the interchange is gone.
+ * `drainPeriod`, reconnects when its link drops (its tasks keep running), and exits with
+ * its workers when the interchange is gone: nothing heard from it for heartbeatThreshold.
  */
 import { availableParallelism, freemem, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { VERSION } from '../../version.js';
 import { ManagerLink } from './manager-link.js';
 import { killDescendants } from '../../util/processes.js';
 import {
-  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, frameHeader, idsFrame, jsonFrame, readIds, readResultHeader,
+  MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, idsFrame, jsonFrame, readIds, readResultHeader,
   type CodeEntry, type RegisterMessage, type WireTaskEntry,
 } from './protocol.js';
 import { WorkerProcess, workerEnv } from './worker-process.js';
@@ -76,6 +77,8 @@ export class Manager {
   #capacitySent = 0;
   #timers: NodeJS.Timeout[] = [];
   #rebalanceTimer: NodeJS.Timeout | undefined;
+  /** Tasks being taken back from workers to be dropped, not run elsewhere. */
+  #stale = new WeakSet<WireTaskEntry>();
   #failedStarts = 0;
   #nextRank = 0;
   #exitCode: ((code: number) => void) | undefined;
@@ -85,8 +88,8 @@ export class Manager {
     this.logger = new Logger(options.logDir === undefined ? undefined : join(options.logDir, `manager.block-${options.blockId}.${this.managerId}.log`), 'manager');
     this.#link = new ManagerLink({
       ...options, logger: this.logger,
-      registration: () => this.#registration(),
-      onRegistered: () => this.#onRegistered(),
+      registration: (again) => this.#registration(again),
+      onRegistered: (fresh) => this.#onRegistered(fresh),
       onFrame: (type, payload) => this.#onInterchangeFrame(type, payload),
       onGone: (message, registered) => this.#onInterchangeGone(message, registered),
     });
@@ -104,14 +107,21 @@ export class Manager {
 
   // ------------------------------------------------------------ interchange link
 
-  #registration(): RegisterMessage {
+  #registration(again: boolean): RegisterMessage {
     const capacity = this.#capacity();
     this.#capacitySent = capacity;
-    return {
+    const message: RegisterMessage = {
       managerId: this.managerId, blockId: this.options.blockId, hostname: hostname(), pid: process.pid,
       workerCount: this.count, capacity, nodeVersion: process.versions.node,
       parslVersion: this.options.reportVersion ?? VERSION, accelerators: this.options.availableAccelerators,
     };
+    if (again) {
+      const holding: number[] = [];
+      for (let i = this.#queueHead; i < this.#queue.length; i++) holding.push(this.#queue[i]!.taskId);
+      for (const worker of this.#workers) if (worker !== undefined) for (const task of worker.inFlight) holding.push(task.taskId);
+      message.holding = holding;
+    }
+    return message;
   }
 
   /** The interchange is gone or will not have this manager: exit with the workers. */
@@ -134,7 +144,12 @@ export class Manager {
     }
   }
 
-  #onRegistered(): void {
+  #onRegistered(fresh: boolean): void {
+    if (fresh) this.#dropStaleTasks();
+    if (this.#draining) {
+      this.#link.send(jsonFrame(MessageType.Draining, { reason: 'still draining' }));
+      this.#stopIfDrained();
+    }
     if (this.options.drainPeriod !== undefined && !this.#drainTimerSet) {
       this.#drainTimerSet = true;
       this.#timers.push(setTimeout(() => this.#drain(`drainPeriod of ${this.options.drainPeriod} s reached`), this.options.drainPeriod * 1000));
@@ -150,8 +165,27 @@ export class Manager {
     this.#stopIfDrained();
   }
 
+  /**
+   * The interchange had given this manager up and failed its tasks (they may be running
+   * elsewhere by now): drop those not started. Running ones finish; their results are ignored.
+   */
+  #dropStaleTasks(): void {
+    let dropped = this.#queue.length - this.#queueHead;
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const worker of this.#workers) {
+      if (worker === undefined || worker.exited || worker.inFlight.length < 2) continue;
+      const queued = worker.inFlight.slice(1);
+      for (const task of queued) this.#stale.add(task);
+      dropped += queued.length;
+      worker.link.send(idsFrame(MessageType.Reclaim, queued.map((task) => task.taskId)));
+    }
+    this.logger.warn(`the interchange had given this manager up: dropping ${dropped} task(s) not started`);
+  }
+
   #stopIfDrained(): void {
-    if (!this.#draining || this.#queueHead < this.#queue.length) return;
+    // Results wait for a link: a manager that lost its link finishes draining after reconnecting.
+    if (!this.#draining || !this.#link.registered || this.#queueHead < this.#queue.length) return;
     for (const worker of this.#workers) if (worker && worker.inFlight.length > 0) return;
     this.stop(0, 'drained: every task finished');
   }
@@ -211,8 +245,7 @@ export class Manager {
       worker.walltimeTimer = undefined;
     }
     // Forwarded as is: the interchange reads the same header, the driver decodes the body.
-    this.#link.send(frameHeader(MessageType.Results, payload.length));
-    this.#link.send(payload);
+    this.#link.sendResults(payload, header.taskIds);
     this.#dispatch();
     this.#sendCapacity();
     this.#stopIfDrained();
@@ -231,7 +264,8 @@ export class Manager {
       const error = worker.timedOut
         ? new AppTimeout(appName, running.walltime)
         : new WorkerLost(`${this.managerId}-worker-${worker.rank}`, hostname(), `worker process (pid ${worker.pid}) ${how} while running task ${running.taskId}`);
-      this.#link.send(encodeResultBatch([running.taskId], 0, serialize([running.tryId, 0, toErrorRecord(error)])));
+      const result = encodeResultBatch([running.taskId], 0, serialize([running.tryId, 0, toErrorRecord(error)]));
+      this.#link.sendResults(result.subarray(5), [running.taskId]);
     }
     // Tasks queued behind the running one never started: give them to other workers.
     if (worker.inFlight.length > 0) {
@@ -332,7 +366,7 @@ export class Manager {
     const returned: WireTaskEntry[] = [];
     for (const taskId of taskIds) {
       const task = worker.finish(taskId);
-      if (task !== undefined) returned.push(task);
+      if (task !== undefined && !this.#stale.delete(task)) returned.push(task);
     }
     if (returned.length > 0) this.logger.debug(`worker ${worker.rank} gave back ${returned.length} queued task(s) for an idle worker`);
     this.#queue.splice(this.#queueHead, 0, ...returned);

@@ -26,7 +26,7 @@ export const enum MessageType {
   Welcome = 3,
   /** Manager → interchange: JSON RegisterMessage. */
   Register = 10,
-  /** Interchange → manager: JSON RegisteredMessage. */
+  /** Interchange → manager: JSON RegisteredMessage. A manager that lost its link registers again with the same id. */
   Registered = 11,
   /** Interchange → manager: JSON { message }; the connection then closes. */
   Refused = 12,
@@ -36,6 +36,11 @@ export const enum MessageType {
   Results = 21,
   /** Manager → interchange: u32 number of tasks it wants to hold. */
   Capacity = 22,
+  /**
+   * Interchange → manager: f64 number of result frames received from it since it registered.
+   * The manager keeps the result frames not yet acknowledged, to send them again after a reconnect.
+   */
+  Ack = 23,
   /** Either way: an empty frame that says "still here". */
   Heartbeat = 30,
   /** Manager → interchange: it takes no more tasks (drainPeriod); JSON { reason }. */
@@ -182,11 +187,20 @@ export interface RegisterMessage {
   nodeVersion: string;
   parslVersion: string;
   accelerators: string[];
+  /**
+   * When registering again after a lost link: the tasks it holds (queued, running, or whose
+   * results it still keeps). Tasks the interchange sent that are not among them never arrived.
+   */
+  holding?: number[];
 }
 
 export interface RegisteredMessage {
   heartbeatPeriod: number;
   heartbeatThreshold: number;
+  /** True: the interchange still knew this manager and keeps waiting for its tasks. False: a fresh start. */
+  resumed: boolean;
+  /** Result frames received from this manager so far (resumed only): it sends the later ones again. */
+  resultFrames: number;
 }
 
 // ---------------------------------------------------------------- tasks

@@ -177,14 +177,101 @@ test('a manager that keeps heartbeating is not lost', async () => {
   }
 });
 
-test('a manager whose connection drops loses its tasks with ManagerLost at once', async () => {
+test('a manager whose connection drops and that does not reconnect loses its tasks with ManagerLost', async () => {
   const manager = await fake();
   await manager.register({ capacity: 1 });
   interchange.submit(task(1));
   await manager.until(() => manager.tasks.length === 1);
   manager.close();
+  await waitFor(() => delivered.length === 1, 3000, 'ManagerLost');
+  const error = (delivered[0]!.outcome as { error: Error }).error;
+  assert.ok(error instanceof ManagerLost);
+  assert.match(error.message, /connection lost .*not back within 1 s/);
+});
+
+function registered(manager: FakeManager): { resumed: boolean; resultFrames: number } {
+  const answers = manager.received.filter((r) => r.type === MessageType.Registered);
+  const { resumed, resultFrames } = JSON.parse(answers.at(-1)!.payload.toString()) as { resumed: boolean; resultFrames: number };
+  return { resumed, resultFrames };
+}
+
+test('a manager that reconnects with the same id keeps its tasks; those it never got are sent again; each result is delivered once', async () => {
+  const first = await fake();
+  await first.register({ capacity: 4, managerId: 'M' });
+  for (let id = 1; id <= 4; id++) interchange.submit(task(id));
+  await first.until(() => first.tasks.length === 4);
+  first.reply([first.tasks[0]!]); // result of task 1 arrives
   await waitFor(() => delivered.length === 1);
+  first.close();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+
+  // It got tasks 1-3 (task 4 was lost with the link) and still has the result of 2 to send.
+  const second = await fake();
+  await second.register({ capacity: 4, managerId: 'M', holding: [2, 3] });
+  assert.deepEqual(registered(second), { resumed: true, resultFrames: 1 });
+  await second.until(() => second.tasks.length === 1);
+  assert.equal(second.tasks[0]!.taskId, 4, 'the task that never arrived is sent again');
+  const resend = first.tasks.find((t) => t.taskId === 2)!;
+  second.reply([resend]);
+  second.reply([resend]); // a duplicate is not delivered twice
+  second.reply([first.tasks.find((t) => t.taskId === 3)!, second.tasks[0]!]);
+  await waitFor(() => delivered.length === 4);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(delivered.map((d) => d.taskId).sort(), [1, 2, 3, 4]);
+  assert.ok(delivered.every((d) => d.outcome.ok));
+  assert.equal(interchange.managers().length, 1);
+  assert.equal(interchange.stats.managersLost, 0);
+});
+
+test('a re-registration swaps the link even before the old one is seen to drop', async () => {
+  const first = await fake();
+  await first.register({ capacity: 2, managerId: 'M' });
+  interchange.submit(task(1));
+  await first.until(() => first.tasks.length === 1);
+  const second = await fake();
+  await second.register({ capacity: 2, managerId: 'M', holding: [1] });
+  assert.equal(registered(second).resumed, true);
+  await first.until(() => first.closeReason !== undefined);
+  second.reply(first.tasks);
+  await waitFor(() => delivered.length === 1);
+  assert.ok(delivered[0]!.outcome.ok);
+});
+
+test('a manager that comes back after it was declared lost starts afresh; results of its old tasks are ignored', async () => {
+  const first = await fake();
+  await first.register({ capacity: 2, managerId: 'M' });
+  interchange.submit(task(1));
+  await first.until(() => first.tasks.length === 1);
+  first.close();
+  await waitFor(() => delivered.length === 1, 3000, 'ManagerLost');
   assert.ok((delivered[0]!.outcome as { error: Error }).error instanceof ManagerLost);
+
+  const second = await fake();
+  await second.register({ capacity: 2, managerId: 'M', holding: [1] });
+  assert.deepEqual(registered(second), { resumed: false, resultFrames: 0 });
+  // The DFK retries task 1 (try 1); it lands on the same manager, whose old try still reports.
+  interchange.submit({ ...task(1), tryId: 1 });
+  await second.until(() => second.tasks.length === 1);
+  second.reply(first.tasks, () => 'stale');
+  second.reply(second.tasks, () => 'fresh');
+  await waitFor(() => delivered.length === 2);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(delivered.length, 2);
+  assert.deepEqual(delivered[1]!.outcome, { ok: true, value: 'fresh' });
+});
+
+test('result frames are acknowledged, so that a manager can forget them', async () => {
+  const manager = await fake();
+  await manager.register({ capacity: 10 });
+  for (let id = 1; id <= 3; id++) interchange.submit(task(id));
+  await manager.until(() => manager.tasks.length === 3);
+  manager.reply([manager.tasks[0]!]);
+  manager.reply([manager.tasks[1]!]);
+  await waitFor(() => delivered.length === 2);
+  interchange.submit(task(4));
+  await manager.until(() => manager.received.some((r) => r.type === MessageType.Ack));
+  const ack = manager.received.find((r) => r.type === MessageType.Ack)!;
+  assert.equal(ack.payload.readDoubleBE(0), 2);
 });
 
 test('an argument that cannot be serialized fails its task with SerializationError naming the argument; others run', async () => {
