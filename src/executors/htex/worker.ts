@@ -24,9 +24,10 @@ const maxFrameBytes = Number(process.env[MAX_FRAME_ENV]) || DEFAULT_MAX_FRAME_BY
 const codes = new Map<number, { spec: CodeSpec; appName: string; kind: 'function' | 'bash' }>();
 let outIds: number[] = [];
 let outBody: unknown[] = [];
-/** Tasks received and not started: the manager may still take them back. */
-const waiting = new Set<number>();
-/** Tasks given back: skipped when the loop reaches them. */
+/** Ids of the tasks received, in the order they run; those from `started` on have not started. */
+let received: number[] = [];
+let started = 0;
+/** Tasks given back to the manager: skipped when the loop reaches them. */
 const givenBack = new Set<number>();
 /** What runEntry answers for a task given back; record() drops it. */
 const GIVEN_BACK: WireResult = { taskId: -1, tryId: -1, ok: true, value: undefined };
@@ -48,7 +49,8 @@ watchdog.unref();
 
 function onFrame(type: number, payload: Buffer): void {
   if (type === MessageType.Reclaim) {
-    const returned = readIds(payload).filter((taskId) => waiting.delete(taskId));
+    const notStarted = new Set(received.slice(started));
+    const returned = readIds(payload).filter((taskId) => notStarted.has(taskId) && !givenBack.has(taskId));
     for (const taskId of returned) givenBack.add(taskId);
     link.send(idsFrame(MessageType.Returned, returned));
     return;
@@ -56,7 +58,14 @@ function onFrame(type: number, payload: Buffer): void {
   if (type !== MessageType.Tasks) return;
   const batch = decodeTaskBatch(payload);
   for (const code of batch.codes as CodeEntry[]) codes.set(code.index, code);
-  for (const task of batch.tasks) waiting.add(task.taskId);
+  if (started === received.length) {
+    received = [];
+    started = 0;
+  } else if (started > 1024 && started * 2 > received.length) {
+    received = received.slice(started);
+    started = 0;
+  }
+  for (const task of batch.tasks) received.push(task.taskId);
   enqueue(batch.tasks);
 }
 
@@ -115,8 +124,8 @@ function sendResults(busyMs: number): void {
 }
 
 function runEntry(entry: WireTaskEntry): WireResult | Promise<WireResult> {
-  if (givenBack.delete(entry.taskId)) return GIVEN_BACK;
-  waiting.delete(entry.taskId);
+  started++;
+  if (givenBack.size > 0 && givenBack.delete(entry.taskId)) return GIVEN_BACK;
   const code = codes.get(entry.codeIndex);
   if (code === undefined) {
     return { taskId: entry.taskId, tryId: entry.tryId, ok: false, error: toErrorRecord(new Error(`worker has no code #${entry.codeIndex}`)) };
