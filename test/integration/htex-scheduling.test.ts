@@ -2,13 +2,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { app, SerializationError, WorkerLost } from '../../src/index.js';
-import { startHtex, stopHtex } from './htex-helpers.js';
+import { startHtex, stopHtex, waitFor } from './htex-helpers.js';
 
 const id = app(function id(value: unknown) { return value; });
 const add = app(function add(a: number, b: number) { return a + b; });
 const rankAfter = app(async function rankAfter(ms: number) {
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   return process.env.PARSL_WORKER_RANK;
+});
+const poolAfter = app(async function poolAfter(ms: number) {
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  return process.env.PARSL_WORKER_POOL_ID;
 });
 const dieHard = app(function dieHard() { process.kill(process.pid, 'SIGKILL'); });
 
@@ -61,6 +65,23 @@ test('after a worker is replaced, a short task queued behind a long one moves to
     const first = await Promise.race([long.then(() => 'long'), short.then(() => 'short')]);
     assert.equal(first, 'short', 'the short task waited for the long one');
     assert.notEqual(await short, await long, 'they ran on different workers');
+  } finally {
+    await stopHtex(run);
+  }
+});
+
+test('short tasks sent to a manager busy with a long one move to another manager that is idle', async () => {
+  const run = await startHtex({ maxWorkersPerNode: 1 }, { initBlocks: 2, minBlocks: 2, maxBlocks: 2 });
+  try {
+    await waitFor(() => run.executor.managers().length === 2, 15_000, 'two managers');
+    // Both managers' workers have a history of fast tasks, so each takes many tasks at once.
+    for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 20 }, () => poolAfter(0)));
+    const long = poolAfter(6000);
+    const shorts = Array.from({ length: 9 }, () => poolAfter(100));
+    const first = await Promise.race([long.then(() => 'long'), Promise.all(shorts).then(() => 'shorts')]);
+    assert.equal(first, 'shorts', 'short tasks waited behind the long one');
+    const longPool = await long;
+    assert.ok((await Promise.all(shorts)).some((pool) => pool !== longPool), 'the other manager ran short tasks');
   } finally {
     await stopHtex(run);
   }

@@ -16,7 +16,7 @@ import { VERSION } from '../../version.js';
 import type { ExecutorTask, TaskOutcome } from '../executor.js';
 import { FrameLink } from './link.js';
 import {
-  MessageType, ProtocolError, decodeResultBody, frame, frameHeader, jsonFrame, parseJson, readResultHeader,
+  MessageType, ProtocolError, decodeResultBody, frame, frameHeader, jsonFrame, parseJson, readIds, readResultHeader,
   type RegisterMessage, type RegisteredMessage,
 } from './protocol.js';
 import { NonceCache, serverHandshake, type TlsMaterial } from './security.js';
@@ -43,6 +43,8 @@ export interface InterchangeOptions {
 
 /** A manager whose link drops has this long (at most heartbeatThreshold) to reconnect before its tasks fail. */
 const RECONNECT_GRACE_MS = 5000;
+/** A manager still idle this long after it became so, with nothing queued here, makes busy managers give back tasks they cannot start soon. */
+const STEAL_AFTER_MS = 20;
 
 /** What the interchange knows about a connected manager (for status and scaling). */
 export interface ManagerInfo extends Omit<RegisterMessage, 'accelerators' | 'holding'> {
@@ -66,6 +68,8 @@ interface ManagerRecord extends ManagerInfo {
   /** Result frames received since it registered, and the count last acknowledged to it. */
   resultFrames: number;
   acked: number;
+  /** Asked to give back tasks it cannot start soon; not asked again until it answers. */
+  reclaiming: boolean;
 }
 
 function peerName(socket: Socket): string {
@@ -86,6 +90,7 @@ export class Interchange {
   #nonces = new NonceCache();
   #codes = new CodeTable();
   #dispatchScheduled = false;
+  #stealTimer: NodeJS.Timeout | undefined;
   #referenced = true;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #closing = false;
@@ -221,7 +226,7 @@ export class Interchange {
       workerCount: message.workerCount, capacity: message.capacity, tasks: 0, held: false, draining: false,
       registeredAt: Date.now(), idleSince: Date.now(), nodeVersion: message.nodeVersion, parslVersion: message.parslVersion,
       link, inFlight: new Map(), knownCodes: new Set(), lastHeard: Date.now(), lost: false,
-      connected: true, reconnectTimer: undefined, resultFrames: 0, acked: 0,
+      connected: true, reconnectTimer: undefined, resultFrames: 0, acked: 0, reclaiming: false,
     };
     this.#managers.set(manager.managerId, manager);
     this.#registeredBlocks.add(manager.blockId);
@@ -246,6 +251,7 @@ export class Interchange {
     clearTimeout(manager.reconnectTimer);
     manager.reconnectTimer = undefined;
     manager.connected = true;
+    manager.reclaiming = false;
     manager.lastHeard = Date.now();
     manager.capacity = message.capacity;
     // A frame lost with the old link may have carried code: teach it again.
@@ -275,6 +281,7 @@ export class Interchange {
     };
     manager.acked = manager.resultFrames;
     link.send(jsonFrame(MessageType.Registered, registered));
+    this.#scheduleStealCheck();
   }
 
   #onManagerFrame(manager: ManagerRecord, type: number, payload: Buffer): void {
@@ -282,6 +289,7 @@ export class Interchange {
     switch (type) {
       case MessageType.Results: manager.resultFrames++; this.#onResults(manager, payload); return;
       case MessageType.Heartbeat: return;
+      case MessageType.Returned: this.#onReturned(manager, readIds(payload)); return;
       case MessageType.Capacity:
         if (payload.length !== 4) throw new ProtocolError('malformed capacity');
         manager.capacity = payload.readUInt32BE(0);
@@ -315,8 +323,49 @@ export class Interchange {
       this.#stats.results++;
       deliver(taskId, tryId, outcome);
     }
-    if (manager.inFlight.size === 0) manager.idleSince = Date.now();
+    if (manager.inFlight.size === 0) {
+      manager.idleSince = Date.now();
+      this.#scheduleStealCheck();
+    }
     this.#scheduleDispatch();
+  }
+
+  /** The manager gave back tasks it had not started (for an idle manager): queue them again. */
+  #onReturned(manager: ManagerRecord, taskIds: number[]): void {
+    manager.reclaiming = false;
+    for (const taskId of taskIds) {
+      const task = manager.inFlight.get(taskId);
+      if (task === undefined) continue;
+      manager.inFlight.delete(taskId);
+      this.#queue.push(task, task.priority ?? 0);
+    }
+    if (manager.inFlight.size === 0) manager.idleSince ??= Date.now();
+    this.#scheduleDispatch();
+    this.#scheduleStealCheck();
+  }
+
+  #scheduleStealCheck(): void {
+    if (this.#stealTimer !== undefined || this.#closing) return;
+    this.#stealTimer = setTimeout(() => { this.#stealTimer = undefined; this.#steal(); }, STEAL_AFTER_MS);
+    this.#stealTimer.unref();
+  }
+
+  /**
+   * A manager sits idle while others hold more tasks than they have workers (sent when their
+   * workers looked fast): ask those to give back what they cannot start soon.
+   */
+  #steal(): void {
+    if (this.#queue.size > 0 || this.#closing) return;
+    if (!this.#rotation.some((m) => m.connected && !m.held && !m.draining && m.inFlight.size === 0)) return;
+    let holding = false;
+    for (const manager of this.#rotation) {
+      if (!manager.connected || manager.inFlight.size <= manager.workerCount) continue;
+      holding = true;
+      if (manager.reclaiming) continue;
+      manager.reclaiming = true;
+      manager.link.send(frame(MessageType.Reclaim));
+    }
+    if (holding) this.#scheduleStealCheck();
   }
 
   #onLinkClosed(manager: ManagerRecord, link: FrameLink, reason: string): void {
@@ -507,6 +556,7 @@ export class Interchange {
     if (this.#closing) return;
     this.#closing = true;
     clearInterval(this.#heartbeatTimer);
+    clearTimeout(this.#stealTimer);
     for (const manager of [...this.#managers.values()]) {
       if (!manager.connected) this.#lose(manager, 'executor shut down while its link was down');
     }

@@ -139,6 +139,7 @@ export class Manager {
         return;
       }
       case MessageType.Drain: this.#drain('the interchange asked this manager to drain'); return;
+      case MessageType.Reclaim: this.#giveBack(); return;
       case MessageType.Shutdown: this.stop(0, 'shutdown requested by the interchange'); return;
       default: this.logger.warn(`ignoring frame type ${type} from the interchange`);
     }
@@ -350,28 +351,58 @@ export class Manager {
     const now = Date.now();
     let recheck = false;
     for (const worker of this.#workers) {
-      if (worker === undefined || worker.exited || worker.reclaiming || worker.inFlight.length < 2) continue;
+      if (worker === undefined || worker.exited || worker.reclaiming !== undefined || worker.inFlight.length < 2) continue;
       if (now - worker.lastProgress < RECLAIM_AFTER_MS) { recheck = true; continue; }
-      worker.reclaiming = true;
-      worker.link.send(idsFrame(MessageType.Reclaim, worker.inFlight.slice(1).map((task) => task.taskId)));
+      this.#reclaim(worker, 'here');
     }
     if (recheck) {
       this.#rebalanceTimer = setTimeout(() => { this.#rebalanceTimer = undefined; this.#dispatch(); }, RECLAIM_AFTER_MS);
     }
   }
 
-  /** The worker gave back tasks it had not started: they go first in line again. */
+  /**
+   * The interchange has an idle manager: give back what this one cannot start soon — its own
+   * queue at once, and the tasks queued behind any worker stuck RECLAIM_AFTER_MS on one task.
+   */
+  #giveBack(): void {
+    const taskIds: number[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) taskIds.push(this.#queue[i]!.taskId);
+    this.#queue = [];
+    this.#queueHead = 0;
+    const now = Date.now();
+    for (const worker of this.#workers) {
+      if (worker === undefined || worker.exited || worker.reclaiming !== undefined || worker.inFlight.length < 2) continue;
+      if (now - worker.lastProgress >= RECLAIM_AFTER_MS) this.#reclaim(worker, 'interchange');
+    }
+    if (taskIds.length > 0) this.logger.debug(`gave back ${taskIds.length} queued task(s) to the interchange for an idle manager`);
+    this.#link.send(idsFrame(MessageType.Returned, taskIds));
+    this.#sendCapacity();
+    this.#stopIfDrained();
+  }
+
+  #reclaim(worker: WorkerProcess, forWhom: 'here' | 'interchange'): void {
+    worker.reclaiming = forWhom;
+    worker.link.send(idsFrame(MessageType.Reclaim, worker.inFlight.slice(1).map((task) => task.taskId)));
+  }
+
+  /** The worker gave back tasks it had not started: first in line again here, or back to the interchange. */
   #onReturned(worker: WorkerProcess, taskIds: number[]): void {
-    worker.reclaiming = false;
+    const forWhom = worker.reclaiming;
+    worker.reclaiming = undefined;
     const returned: WireTaskEntry[] = [];
     for (const taskId of taskIds) {
       const task = worker.finish(taskId);
       if (task !== undefined && !this.#stale.delete(task)) returned.push(task);
     }
-    if (returned.length > 0) this.logger.debug(`worker ${worker.rank} gave back ${returned.length} queued task(s) for an idle worker`);
-    this.#queue.splice(this.#queueHead, 0, ...returned);
+    if (returned.length > 0) this.logger.debug(`worker ${worker.rank} gave back ${returned.length} queued task(s) for an idle ${forWhom === 'here' ? 'worker' : 'manager'}`);
+    if (forWhom === 'interchange') {
+      if (returned.length > 0) this.#link.send(idsFrame(MessageType.Returned, returned.map((task) => task.taskId)));
+    } else {
+      this.#queue.splice(this.#queueHead, 0, ...returned);
+    }
     this.#dispatch();
     this.#sendCapacity();
+    this.#stopIfDrained();
   }
 
   #send(worker: WorkerProcess, batch: WireTaskEntry[]): void {

@@ -53,9 +53,12 @@ export const enum MessageType {
   Log = 34,
   /** Worker → manager: started and ready for tasks. */
   Ready = 40,
-  /** Manager → worker: u32 task ids to give back if they have not started. */
+  /**
+   * Manager → worker: u32 task ids to give back if they have not started. Interchange →
+   * manager (empty): another manager is idle, give back the tasks you cannot start soon.
+   */
   Reclaim = 41,
-  /** Worker → manager: u32 ids of the reclaimed tasks it gave back (it will not run them). */
+  /** Worker → manager, manager → interchange: u32 ids of the tasks given back (they will not run there). */
   Returned = 42,
 }
 

@@ -53,8 +53,8 @@ export class WorkerProcess {
   /** Set when the manager killed it for overrunning a walltime. */
   timedOut = false;
   walltimeTimer: NodeJS.Timeout | undefined;
-  /** Asked to give back its queued tasks; not asked again until it answers. */
-  reclaiming = false;
+  /** Asked to give back its queued tasks, for an idle worker here or for the interchange; not asked again until it answers. */
+  reclaiming: 'here' | 'interchange' | undefined;
   /** Average milliseconds per task (EWMA); 0 until measured. */
   avgTaskMs = 0;
   readonly startedAt = Date.now();

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagerLost, SerializationError } from '../../../src/errors.js';
 import { Interchange } from '../../../src/executors/htex/interchange.js';
-import { MAGIC, MessageType, frame } from '../../../src/executors/htex/protocol.js';
+import { MAGIC, MessageType, frame, idsFrame } from '../../../src/executors/htex/protocol.js';
 import { generateSecret } from '../../../src/executors/htex/security.js';
 import type { ExecutorTask, TaskOutcome } from '../../../src/executors/executor.js';
 import { Logger } from '../../../src/util/logger.js';
@@ -360,4 +360,25 @@ test('a task goes to an idle manager before one that is busy', async () => {
     idle.reply(idle.tasks.splice(0));
     await waitFor(() => delivered.some((d) => d.taskId === id));
   }
+});
+
+test('while a manager is idle, one holding more tasks than workers is asked for them back, and what it gives back goes to the idle one', async () => {
+  const busy = await fake();
+  await busy.register({ capacity: 10, workerCount: 1, managerId: 'busy' });
+  for (let id = 1; id <= 3; id++) interchange.submit(task(id));
+  await busy.until(() => busy.tasks.length === 3);
+  const idle = await fake();
+  await idle.register({ capacity: 10, workerCount: 1, managerId: 'idle' });
+  await busy.until(() => busy.received.some((r) => r.type === MessageType.Reclaim));
+  // As a real manager does: its worker is stuck on task 1, so it wants no more than that one.
+  const capacity = Buffer.alloc(4);
+  capacity.writeUInt32BE(1);
+  busy.link.send(idsFrame(MessageType.Returned, [2, 3]));
+  busy.link.send(frame(MessageType.Capacity, capacity));
+  await idle.until(() => idle.tasks.length === 2);
+  assert.deepEqual(idle.tasks.map((t) => t.taskId), [2, 3]);
+  busy.reply([busy.tasks[0]!]);
+  idle.reply(idle.tasks);
+  await waitFor(() => delivered.length === 3);
+  assert.ok(delivered.every((d) => d.outcome.ok));
 });
