@@ -52,6 +52,8 @@ export class Strategy {
   constructor(executors: Iterable<Executor>, options: StrategyOptions) {
     this.name = options.strategy;
     this.#executors = [...executors].filter((e): e is BlockProviderExecutor => e instanceof BlockProviderExecutor);
+    // Told now, so that the block error handler knows ended blocks will be replaced.
+    if (this.name !== 'none') for (const executor of this.#executors) executor.strategyReplacesBlocks = true;
     for (const executor of this.#executors) this.#states.set(executor.label, { idleSince: undefined });
     this.#periodMs = options.strategyPeriod * 1000;
     this.#maxIdleMs = options.maxIdletime * 1000;

@@ -1,8 +1,8 @@
 /**
  * Block bookkeeping between a pilot-job executor and its provider (Parsl's
  * `BlockProviderExecutor` in `status_handling.py`): starts the initial blocks, polls their
- * state, scales out and in on the strategy's request, and fails waiting tasks when every
- * block has failed (the block error handler) instead of letting them hang.
+ * state, scales out and in on the strategy's request, and fails waiting tasks when blocks
+ * keep failing at start (the block error handler) instead of letting them hang.
  */
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { ExecutorError } from '../errors.js';
@@ -21,11 +21,13 @@ export interface BlockRecord {
   exitCode?: number;
   stdoutPath?: string;
   stderrPath?: string;
+  /** True once any manager (worker pool) of this block has registered; stays true after it is lost. */
+  registered: boolean;
 }
 
 /**
- * Decides what to do after each status poll. The default fails every waiting task once all
- * blocks submitted so far have failed; `false` turns that off.
+ * Decides what to do after each status poll. The default (`simpleBlockErrorHandler`) fails
+ * every waiting task once blocks keep failing at start; `false` turns that off.
  */
 export type BlockErrorHandler = (executor: BlockProviderExecutor, blocks: BlockRecord[]) => void;
 
@@ -39,6 +41,15 @@ export const TERMINAL_BLOCK_STATES: ReadonlySet<JobState> = new Set(['completed'
 
 export function isLiveBlock(block: BlockRecord): boolean {
   return !TERMINAL_BLOCK_STATES.has(block.state);
+}
+
+/**
+ * A block that ended — failed, completed, timed out or went missing, but not cancelled by
+ * parsl-ts — before any of its managers registered: it never ran a task, and a replacement
+ * made the same way would likely do no better.
+ */
+export function failedAtStart(block: BlockRecord): boolean {
+  return !isLiveBlock(block) && block.state !== 'cancelled' && !block.registered;
 }
 
 /** How much of a failed block's stderr goes into the error message. */
@@ -70,6 +81,7 @@ export function describeFailedBlocks(blocks: BlockRecord[]): string {
     const parts = [`block ${block.blockId}${block.jobId === undefined ? '' : ` (job ${block.jobId})`} ${block.state}`];
     if (block.exitCode !== undefined) parts.push(`exit code ${block.exitCode}`);
     if (block.message) parts.push(block.message);
+    if (block.jobId !== undefined && !block.registered) parts.push('no manager of it ever registered');
     let text = parts.join(': ');
     const stderr = tailOfFile(block.stderrPath);
     if (stderr !== undefined) text += `\n  stderr (${block.stderrPath}):\n    ${stderr.split('\n').join('\n    ')}`;
@@ -79,16 +91,29 @@ export function describeFailedBlocks(blocks: BlockRecord[]): string {
 }
 
 /**
- * Parsl's simple block error handler: when at least one block was submitted, none is
- * pending or running, and every block not cancelled on purpose has failed, the executor
- * cannot make progress: fail its tasks with the blocks' errors.
+ * The default block error handler: fails the executor's waiting tasks (and later ones) when
+ * blocks keep failing at start, and only then. A block that had a registered manager and
+ * then ended (manager lost, walltime, drained) is no reason to give up: the strategy
+ * replaces it. It fires when
+ * - the last max(1, maxBlocks) ended blocks (cancelled ones aside) all failed at start and
+ *   no live block has a registered manager, or every block so far failed at start and none
+ *   is live (fewer blocks than that window were ever started); or
+ * - no block is live, tasks are waiting, and no strategy replaces blocks (strategy 'none').
  */
 export function simpleBlockErrorHandler(executor: BlockProviderExecutor, blocks: BlockRecord[]): void {
-  const relevant = blocks.filter((b) => b.state !== 'cancelled');
-  if (relevant.length === 0 || relevant.some(isLiveBlock)) return;
-  const failed = relevant.filter((b) => b.state === 'failed' || b.state === 'missing');
-  if (failed.length !== relevant.length) return;
-  executor.failAllBlocks(`all ${failed.length} block(s) failed, no worker can run tasks:\n${describeFailedBlocks(failed)}`);
+  const live = blocks.filter(isLiveBlock);
+  const ended = blocks.filter((b) => !isLiveBlock(b) && b.state !== 'cancelled');
+  const window = Math.max(1, executor.provider.maxBlocks);
+  const recent = ended.slice(-window);
+  if (recent.length > 0 && recent.every(failedAtStart) && !live.some((b) => b.registered)
+    && (recent.length === window || live.length === 0)) {
+    const which = recent.length === blocks.filter((b) => b.state !== 'cancelled').length ? `all ${recent.length}` : `the last ${recent.length}`;
+    executor.failAllBlocks(`${which} block(s) failed at start (ended before any manager registered), no worker can run tasks:\n${describeFailedBlocks(recent)}`);
+    return;
+  }
+  if (live.length === 0 && ended.length > 0 && !executor.strategyReplacesBlocks && executor.outstanding() > 0) {
+    executor.failAllBlocks(`no block is left and none will be started (strategy 'none'), so no worker can run tasks:\n${describeFailedBlocks(ended.slice(-window))}`);
+  }
 }
 
 export abstract class BlockProviderExecutor implements Executor {
@@ -107,6 +132,12 @@ export abstract class BlockProviderExecutor implements Executor {
   #shutdownBlocksPromise: Promise<void> | undefined;
   #badState: ExecutorError | undefined;
   #errorHandler: BlockErrorHandler | undefined;
+  /**
+   * Whether a scaling strategy replaces blocks that end while work remains (set by the
+   * strategy unless it is 'none'). Without one, an executor left with no block cannot
+   * make progress, and the block error handler says so.
+   */
+  strategyReplacesBlocks = false;
 
   constructor(label: string, provider: ExecutionProvider, options: BlockProviderExecutorOptions = {}) {
     this.label = label;
@@ -130,6 +161,8 @@ export abstract class BlockProviderExecutor implements Executor {
   abstract workersPerBlock(): number;
   /** Milliseconds timestamp since which the block's managers hold no task; undefined if busy or unknown. */
   abstract idleSince(blockId: string): number | undefined;
+  /** Whether any manager of the block has ever registered (true even after it is lost). */
+  protected abstract blockRegistered(blockId: string): boolean;
   /** Scale-in step 1: stop giving tasks to that block. */
   protected abstract holdBlock(blockId: string): Promise<void> | void;
   /** Fail every waiting task with `error`: no block can run them. */
@@ -142,7 +175,10 @@ export abstract class BlockProviderExecutor implements Executor {
 
   /** Every block submitted so far, oldest first (copies). */
   blocks(): BlockRecord[] {
-    return [...this.#blocks.values()].map((b) => ({ ...b }));
+    return [...this.#blocks.values()].map((block) => {
+      if (!block.registered && block.jobId !== undefined) block.registered = this.blockRegistered(block.blockId);
+      return { ...block };
+    });
   }
 
   /** Blocks that are pending, running or otherwise not ended. */
@@ -183,7 +219,7 @@ export abstract class BlockProviderExecutor implements Executor {
 
   async #submitBlock(): Promise<string | undefined> {
     const blockId = String(this.#nextBlockId++);
-    const block: BlockRecord = { blockId, jobId: undefined, state: 'pending', submittedAt: Date.now() };
+    const block: BlockRecord = { blockId, jobId: undefined, state: 'pending', submittedAt: Date.now(), registered: false };
     this.#blocks.set(blockId, block); // counted against maxBlocks from now on
     const submit = (async () => {
       const command = this.provider.launcher.wrap(this.launchCommand(blockId), this.tasksPerNode(), this.provider.nodesPerBlock);

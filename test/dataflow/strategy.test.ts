@@ -118,6 +118,38 @@ describe("strategy 'simple'", () => {
     } finally { await s.done(); }
   });
 
+  it('replaces a block whose managers registered and then ended, while tasks are outstanding', async () => {
+    const s = await setup('simple', { initBlocks: 1, minBlocks: 0, maxBlocks: 1 });
+    try {
+      s.executor.registered.add('0');
+      s.executor.outstandingTasks = 3;
+      s.provider.set('job-100', 'failed', { exitCode: 137 }); // its manager was killed
+      await s.plan.strategize();
+      assert.equal(s.executor.badState, undefined);
+      assert.deepEqual(s.executor.blocks().map((b) => [b.blockId, b.state]), [['0', 'failed'], ['1', 'pending']]);
+      s.executor.registered.add('1');
+      s.provider.set('job-101', 'timeout');
+      await s.executor.pollBlocks(); // the fake provider's polling interval is a minute: poll by hand
+      await s.plan.strategize();
+      assert.equal(s.provider.submitted.length, 3, 'a block that reached its walltime is replaced too');
+    } finally { await s.done(); }
+  });
+
+  it('stops once max(1, maxBlocks) blocks in a row ended without a manager registering', async () => {
+    const s = await setup('simple', { initBlocks: 1, maxBlocks: 2 });
+    try {
+      s.executor.slotsPerBlock = 1;
+      s.executor.outstandingTasks = 10;
+      for (let pass = 0; pass < 10 && s.executor.badState === undefined; pass++) {
+        await s.plan.strategize();
+        for (const { jobId } of s.provider.submitted) s.provider.set(jobId, 'completed', { exitCode: 0 });
+        await s.executor.pollBlocks();
+      }
+      assert.ok(s.executor.badState, 'the executor gave up');
+      assert.ok(s.provider.submitted.length <= 3, `a bounded number of blocks: ${s.provider.submitted.length}`);
+    } finally { await s.done(); }
+  });
+
   it('leaves an executor alone once all its blocks failed', async () => {
     const s = await setup('simple', { initBlocks: 1, maxBlocks: 4 });
     try {

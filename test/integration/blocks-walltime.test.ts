@@ -13,7 +13,7 @@ const napThenPool = app(async function napThenPool(ms: number) {
   return process.env.PARSL_WORKER_POOL_ID;
 });
 
-test('a block ends at its walltime, counts as timed out (not failed), and a new block finishes the retried tasks', async () => {
+test('a block ends at its walltime, counts as timed out (not failed), and a new block finishes the retried tasks', { timeout: 120_000 }, async () => {
   const run = await startHtex({ maxWorkersPerNode: 2 }, { initBlocks: 1, maxBlocks: 1, walltime: '00:00:03' },
     { retries: 3, strategy: 'simple', strategyPeriod: 0.2 });
   try {

@@ -42,7 +42,7 @@ describe('the working directory of tasks', () => {
       provider: new LocalProvider({ initBlocks: 1, statusPollingInterval: 200 }),
     })],
   ] as const) {
-    it(`${name}: relative outputs, stdout and stderr land in the driver's working directory, which is the task's`, async () => {
+    it(`${name}: relative outputs, stdout and stderr land in the driver's working directory, which is the task's`, { timeout: 120_000 }, async () => {
       const cwd = join(dir, 'driver');
       mkdirSync(cwd);
       await runFrom(cwd, make(), join(dir, 'runinfo'));

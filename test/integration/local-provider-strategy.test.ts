@@ -35,6 +35,7 @@ class SleeperBlockExecutor extends BlockProviderExecutor {
   outstanding(): number { return this.#outstanding; }
   workersPerBlock(): number { return 1; }
   idleSince(): number | undefined { return undefined; }
+  protected blockRegistered(): boolean { return false; }
   protected holdBlock(): void {}
   protected onAllBlocksFailed(error: Error): void { this.failures.push(error); }
 }

@@ -131,6 +131,91 @@ describe('BlockProviderExecutor: the block error handler', () => {
     }
   });
 
+  it('a block whose managers registered and then ended, in any terminal state, is not a start failure', async () => {
+    for (const [state, extra] of [['failed', { exitCode: 137 }], ['completed', { exitCode: 0 }], ['timeout', {}], ['missing', {}]] as const) {
+      const { provider, executor } = await startedExecutor({ initBlocks: 1, maxBlocks: 1 });
+      try {
+        executor.registered.add('0');
+        provider.set('job-100', state, extra);
+        await executor.pollBlocks();
+        assert.equal(executor.blocks()[0]!.state, state);
+        assert.equal(executor.blocks()[0]!.registered, true);
+        assert.equal(executor.failedWith.length, 0, `a registered block that ended ${state} leaves the executor usable`);
+        assert.equal(executor.badState, undefined);
+        assert.deepEqual(await executor.scaleOut(1), ['1'], 'and it can be replaced');
+      } finally {
+        await executor.shutdown();
+      }
+    }
+  });
+
+  it('a block that ends with exit code 0 before any manager registered counts as failed at start, with its stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parsl-ts-blocks-'));
+    const { provider, executor } = await startedExecutor({ initBlocks: 1, maxBlocks: 1 });
+    try {
+      const stderrPath = join(dir, 'block.stderr');
+      writeFileSync(stderrPath, 'broken\n');
+      provider.set('job-100', 'completed', { exitCode: 0, stderrPath });
+      await executor.pollBlocks();
+      assert.equal(executor.failedWith.length, 1);
+      assert.match(executor.failedWith[0]!.message, /block 0 \(job job-100\) completed/);
+      assert.match(executor.failedWith[0]!.message, /no manager/);
+      assert.match(executor.failedWith[0]!.message, /broken/);
+    } finally {
+      await executor.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails tasks once the last max(1, maxBlocks) ended blocks all failed at start, and not while a registered block lives', async () => {
+    const { provider, executor } = await startedExecutor({ initBlocks: 3, maxBlocks: 3 });
+    try {
+      executor.registered.add('0');
+      provider.set('job-100', 'failed', { exitCode: 137 }); // lost after it worked
+      provider.set('job-101', 'failed', { exitCode: 1 });
+      provider.set('job-102', 'completed', { exitCode: 0 });
+      await executor.pollBlocks();
+      assert.equal(executor.failedWith.length, 0, 'only 2 start failures in a row');
+      await executor.scaleOut(2); // blocks 3 and 4
+      provider.set('job-103', 'failed', { exitCode: 1 });
+      await executor.pollBlocks();
+      assert.equal(executor.failedWith.length, 1, 'blocks 1, 2, 3 failed at start in a row; block 4 is pending and never registered');
+      assert.match(executor.failedWith[0]!.message, /the last 3 block\(s\) failed at start/);
+      assert.match(executor.failedWith[0]!.message, /block 3 /);
+      assert.doesNotMatch(executor.failedWith[0]!.message, /block 0 /);
+    } finally {
+      await executor.shutdown();
+    }
+    const working = await startedExecutor({ initBlocks: 2, maxBlocks: 2 });
+    try {
+      working.executor.registered.add('1');
+      working.provider.set('job-101', 'running');
+      await working.executor.scaleOut(0);
+      working.provider.set('job-100', 'failed', { exitCode: 1 });
+      await working.executor.pollBlocks();
+      await working.executor.scaleOut(1);
+      working.provider.set('job-102', 'failed', { exitCode: 1 });
+      await working.executor.pollBlocks();
+      assert.equal(working.executor.failedWith.length, 0, 'block 1 has a manager: tasks can still run');
+    } finally {
+      await working.executor.shutdown();
+    }
+  });
+
+  it("with strategy 'none' (nothing replaces blocks), fails waiting tasks once no block is live", async () => {
+    const { provider, executor } = await startedExecutor({ initBlocks: 1, maxBlocks: 1 });
+    try {
+      executor.registered.add('0');
+      executor.outstandingTasks = 2;
+      provider.set('job-100', 'completed', { exitCode: 0 });
+      await executor.pollBlocks();
+      assert.equal(executor.failedWith.length, 1);
+      assert.match(executor.failedWith[0]!.message, /no block is left and none will be started/);
+    } finally {
+      await executor.shutdown();
+    }
+  });
+
   it('records a submit that throws as a failed block, with the reason', async () => {
     const provider = new FakeProvider({ initBlocks: 1 });
     provider.failNextSubmit = new Error('sbatch: error: invalid partition');

@@ -96,6 +96,8 @@ export class FakeBlockExecutor extends BlockProviderExecutor {
   idle = new Map<string, number>();
   held: string[] = [];
   failedWith: Error[] = [];
+  /** Blocks the test says had a manager register. */
+  registered = new Set<string>();
 
   constructor(provider: FakeProvider, label = 'fake-htex', options?: BlockProviderExecutorOptions) {
     super(label, provider, options);
@@ -113,6 +115,7 @@ export class FakeBlockExecutor extends BlockProviderExecutor {
   outstanding(): number { return this.outstandingTasks; }
   workersPerBlock(): number { return this.slotsPerBlock; }
   idleSince(blockId: string): number | undefined { return this.idle.get(blockId); }
+  protected blockRegistered(blockId: string): boolean { return this.registered.has(blockId); }
   protected holdBlock(blockId: string): void {
     this.held.push(blockId);
     this.fakeProvider.events.push(`hold ${blockId}`);

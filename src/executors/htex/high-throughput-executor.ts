@@ -160,6 +160,10 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
     return this.#interchange?.idleSince(blockId);
   }
 
+  protected blockRegistered(blockId: string): boolean {
+    return this.#interchange?.hasRegistered(blockId) ?? false;
+  }
+
   protected holdBlock(blockId: string): void {
     this.#interchange?.holdBlock(blockId);
   }
