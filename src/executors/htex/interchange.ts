@@ -415,6 +415,7 @@ export class Interchange {
     const now = Date.now();
     const beat = frame(MessageType.Heartbeat);
     for (const manager of [...this.#managers.values()]) {
+      if (!manager.connected) continue; // its reconnect grace (shorter) decides
       const silentFor = now - manager.lastHeard;
       if (silentFor > this.options.heartbeatThreshold * 1000) {
         this.#lose(manager, `no heartbeat for ${(silentFor / 1000).toFixed(1)} s (heartbeatThreshold ${this.options.heartbeatThreshold} s)`);
