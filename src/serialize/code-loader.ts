@@ -2,7 +2,7 @@
  * How an app's code reaches a worker (DESIGN §3), worker side: revive a CodeSpec into a
  * callable. Kept free of the driver's parsing code so workers start small.
  */
-import { resolve as resolveModule } from 'import-meta-resolve';
+import { moduleResolve } from 'import-meta-resolve';
 import type { CodeSpec } from './code.js';
 import { isTypeScriptFile, registerTypeScript } from '../util/typescript-loader.js';
 
@@ -13,13 +13,26 @@ type AnyFunction = (...args: unknown[]) => unknown;
 
 const loaded = new Map<string, AnyFunction | Promise<AnyFunction>>();
 
+/** Node's resolution conditions plus the process's own `--conditions` (`-C`) flags. */
+const RESOLVE_CONDITIONS = new Set(['node', 'import', ...conditionFlags([...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)])]);
+
+function conditionFlags(args: string[]): string[] {
+  const conditions: string[] = [];
+  args.forEach((arg, i) => {
+    const inline = /^(?:--conditions|-C)=(.+)$/.exec(arg);
+    if (inline) conditions.push(inline[1]!);
+    else if ((arg === '--conditions' || arg === '-C') && args[i + 1]) conditions.push(args[i + 1]!);
+  });
+  return conditions;
+}
+
 /** `import()` as if written in the module that defined the app. */
 function importerFor(moduleUrl: string | undefined): (specifier: string) => Promise<unknown> {
   return (specifier: string) => {
     if (moduleUrl === undefined) return importModule(specifier);
     if (specifier.startsWith('./') || specifier.startsWith('../')) return importModule(new URL(specifier, moduleUrl).href);
     let target = specifier;
-    try { target = resolveModule(specifier, moduleUrl); } catch { /* let the loader try */ }
+    try { target = moduleResolve(specifier, new URL(moduleUrl), RESOLVE_CONDITIONS).href; } catch { /* let the loader try */ }
     return importModule(target);
   };
 }

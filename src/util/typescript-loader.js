@@ -41,10 +41,11 @@ export function typeScriptLoaderRegistered() {
  */
 export function registerTypeScript() {
   registered ??= (async () => {
-    // Started as `node --import tsx …`: the loader is there already (worker threads do not inherit it).
-    if (isMainThread && startedWithTsx()) return;
-    const { register: registerTsx } = await import('tsx/esm/api');
-    registerTsx();
+    // Started as `node --import tsx …`: tsx is there already (worker threads do not inherit it).
+    if (!(isMainThread && startedWithTsx())) {
+      const { register: registerTsx } = await import('tsx/esm/api');
+      registerTsx();
+    }
     const { port1, port2 } = new MessageChannel();
     register('./esm-hooks.js', {
       parentURL: import.meta.url,
