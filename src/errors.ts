@@ -184,6 +184,18 @@ export class ExecutorError extends ParslError {
   }
 }
 
+/**
+ * A batch scheduler command (`sbatch`, `squeue`, `qsub`, `bjobs`, …) failed, hung past its
+ * `cmdTimeout`, or printed what the provider could not read. Names the command, its exit
+ * code and its stderr, so the scheduler's own words reach the user.
+ */
+export class SchedulerCommandError extends ParslError {
+  override readonly code = 'PARSL_SCHEDULER_COMMAND';
+  constructor(readonly command: string, readonly exitCode: number | null, readonly stderr: string, problem: string) {
+    super(`\`${command}\` ${problem}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+  }
+}
+
 /** The task was cancelled before it started (`future.cancel()`). */
 export class TaskCancelledError extends ParslError {
   override readonly code = 'PARSL_CANCELLED';

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listRunDirs } from '../dataflow/run-dir.js';
 import { STATUS_FILE, type RunStatus } from '../dataflow/status-file.js';
+import { tailOfFile } from '../executors/block-provider-executor.js';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -32,8 +33,24 @@ export function findStatusFile(dir: string): string | undefined {
   return runs.length === 0 ? undefined : join(runs[runs.length - 1]!, STATUS_FILE);
 }
 
-interface BlockView { blockId: string; jobId?: string; state: string; submittedAt?: number; message?: string }
+interface BlockView {
+  blockId: string; jobId?: string; state: string; submittedAt?: number; message?: string;
+  schedulerState?: string; reason?: string; stderrPath?: string; registered?: boolean;
+}
+
+/** The last `lines` lines of a block's stderr, or undefined. */
+function stderrTail(path: string | undefined, lines = 5): string[] | undefined {
+  const text = tailOfFile(path);
+  if (text === undefined) return undefined;
+  return text.split('\n').slice(-lines);
+}
 interface ManagerView { managerId: string; blockId: string; hostname: string; pid: number; workerCount: number; tasks: number; held: boolean; draining: boolean }
+
+/** `(reason: Resources, Priority)` for the pending blocks that have a scheduler reason. */
+function pendingReasons(blocks: BlockView[]): string {
+  const reasons = [...new Set(blocks.filter((b) => b.state === 'pending' && b.reason).map((b) => b.reason!))];
+  return reasons.length === 0 ? '' : ` (scheduler's reason: ${reasons.join(', ')})`;
+}
 
 export function formatStatus(status: RunStatus, now = Date.now(), driverAlive = alive(status.pid)): string {
   const lines: string[] = [];
@@ -53,8 +70,15 @@ export function formatStatus(status: RunStatus, now = Date.now(), driverAlive = 
     const managers = (executor['managers'] as ManagerView[] | undefined) ?? [];
     if (blocks.length > 0) {
       lines.push('', `blocks of ${executor.label}:`);
-      lines.push(table(['block', 'job', 'state', 'submitted', 'message'],
-        blocks.map((b) => [b.blockId, b.jobId ?? '-', b.state, b.submittedAt ? time(b.submittedAt) : '-', (b.message ?? '').slice(0, 60)])));
+      lines.push(table(['block', 'job', 'state', 'scheduler', 'reason', 'submitted', 'message'],
+        blocks.map((b) => [b.blockId, b.jobId ?? '-', b.state, b.schedulerState ?? '-', b.reason ?? '-',
+          b.submittedAt ? time(b.submittedAt) : '-', (b.message ?? '').slice(0, 60)])));
+      for (const block of blocks) {
+        const ended = ['failed', 'completed', 'missing', 'timeout'].includes(block.state);
+        if (!(block.state === 'failed' || (ended && block.registered === false))) continue;
+        const tail = stderrTail(block.stderrPath);
+        if (tail !== undefined) lines.push(`  block ${block.blockId} stderr (${block.stderrPath}), last lines:`, ...tail.map((l) => `    ${l}`));
+      }
     }
     if (managers.length > 0) {
       lines.push('', `managers of ${executor.label}:`);
@@ -66,7 +90,7 @@ export function formatStatus(status: RunStatus, now = Date.now(), driverAlive = 
       const pending = blocks.filter((b) => b.state === 'pending').length;
       hints.push(`${executor.label}: ${executor.queued} tasks queued but no worker is connected`
         + (blocks.length === 0 ? ' and no block was started (initBlocks 0 and strategy none?)'
-          : pending > 0 ? `; ${pending} block(s) still pending in the scheduler` : '; check the blocks\' stderr under submit_scripts/'));
+          : pending > 0 ? `; ${pending} block(s) still pending in the scheduler${pendingReasons(blocks)}` : '; check the blocks\' stderr under submit_scripts/'));
     }
   }
   if (hints.length > 0) lines.push('', ...hints.map((h) => `hint: ${h}`));

@@ -16,6 +16,7 @@ interface WorkerPoolFlags {
   heartbeatPeriod: string;
   heartbeatThreshold: string;
   drainPeriod?: string;
+  blockWalltime?: string;
   availableAccelerators: string[];
   certFile?: string;
   logDir?: string;
@@ -45,6 +46,7 @@ export function workerPoolCommand(): Command {
     .option('--heartbeat-period <s>', 'seconds between heartbeats', '30')
     .option('--heartbeat-threshold <s>', 'seconds of silence after which the interchange is gone', '120')
     .option('--drain-period <s>', 'seconds after which to stop taking tasks, finish, exit')
+    .option('--block-walltime <s>', "the block's walltime in seconds: stop taking tasks shortly before it")
     .option('--available-accelerators <ids...>', 'one worker per accelerator id', [])
     .option('--cert-file <path>', 'interchange TLS certificate: connect with TLS and trust only it')
     .option('--log-dir <dir>', 'directory for the manager log')
@@ -54,12 +56,17 @@ export function workerPoolCommand(): Command {
       const { Manager } = await import('../executors/htex/manager.js');
       const { readSecret } = await import('../executors/htex/security.js');
       const { DEFAULT_MAX_FRAME_BYTES } = await import('../executors/htex/protocol.js');
+      const { addressList, probeAddresses } = await import('../executors/htex/addresses.js');
       let manager;
       try {
         const drainPeriod = flags.drainPeriod === undefined ? undefined : number('drain-period', flags.drainPeriod);
+        const port = number('port', flags.port, { integer: true, min: 1 });
+        const heartbeatThreshold = number('heartbeat-threshold', flags.heartbeatThreshold);
+        // Several addresses: keep the first this node reaches (the driver offered all of its own).
+        const address = await probeAddresses(addressList(flags.address), port, heartbeatThreshold * 1000);
         manager = new Manager({
-          address: flags.address,
-          port: number('port', flags.port, { integer: true, min: 1 }),
+          address,
+          port,
           secret: readSecret(flags.secretFile),
           blockId: flags.blockId,
           maxWorkersPerNode: number('max-workers-per-node', flags.maxWorkersPerNode, { integer: true, min: 1 }),
@@ -67,8 +74,9 @@ export function workerPoolCommand(): Command {
           memPerWorker: number('mem-per-worker', flags.memPerWorker),
           prefetchCapacity: number('prefetch-capacity', flags.prefetchCapacity, { integer: true }),
           heartbeatPeriod: number('heartbeat-period', flags.heartbeatPeriod),
-          heartbeatThreshold: number('heartbeat-threshold', flags.heartbeatThreshold),
+          heartbeatThreshold,
           drainPeriod,
+          blockWalltime: flags.blockWalltime === undefined ? undefined : number('block-walltime', flags.blockWalltime),
           availableAccelerators: flags.availableAccelerators,
           certPath: flags.certFile,
           logDir: flags.logDir,

@@ -21,6 +21,9 @@ export interface BlockRecord {
   exitCode?: number;
   stdoutPath?: string;
   stderrPath?: string;
+  /** The scheduler's own state name and its reason (why it waits), as of the last poll. */
+  schedulerState?: string;
+  reason?: string;
   /** True once any manager (worker pool) of this block has registered; stays true after it is lost. */
   registered: boolean;
 }
@@ -314,6 +317,10 @@ export abstract class BlockProviderExecutor implements Executor {
     if (status.stdoutPath !== undefined) block.stdoutPath = status.stdoutPath;
     if (status.stderrPath !== undefined) block.stderrPath = status.stderrPath;
     if (status.exitCode !== undefined) block.exitCode = status.exitCode;
+    if (status.schedulerState !== undefined) {
+      block.schedulerState = status.schedulerState;
+      block.reason = status.reason;
+    }
     if (status.state === block.state) return;
     if (status.message !== undefined) block.message = status.message;
     const previous = block.state;

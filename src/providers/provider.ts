@@ -15,6 +15,10 @@ export interface JobStatus {
   state: JobState;
   /** Scheduler's words, or the error that ended the job. */
   message?: string;
+  /** The scheduler's own name for the state (`PENDING`, `R`, `RUN`, …), when there is a scheduler. */
+  schedulerState?: string;
+  /** Why the scheduler keeps the job waiting, or ended it, in its words (`Resources`, `Priority`, …). */
+  reason?: string;
   exitCode?: number;
   /** Where the job's stdout/stderr went, so failures can show them. */
   stdoutPath?: string;

@@ -16,6 +16,7 @@ import { resolveHtexOptions, type HighThroughputExecutorOptions, type ResolvedHt
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
 import { createSelfSignedCertificate, generateSecret, writeSecretFile } from './security.js';
 import { cliNodeFlags } from '../../util/own-modules.js';
+import { walltimeSeconds } from '../../providers/options.js';
 
 export type { HighThroughputExecutorOptions } from './options.js';
 
@@ -27,8 +28,9 @@ function shellQuote(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** An address the interchange can listen on as is (one IP or localhost; a hostname or a list means every interface). */
 function isLoopbackOrIp(address: string): boolean {
-  return /^[\d.]+$/.test(address) || address.includes(':') || address === 'localhost';
+  return !address.includes(',') && (/^[\d.]+$/.test(address) || address.includes(':') || address === 'localhost');
 }
 
 export class HighThroughputExecutor extends BlockProviderExecutor {
@@ -128,6 +130,8 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
       '--log-dir', this.#dir,
     ];
     if (o.drainPeriod !== undefined) args.push('--drain-period', String(o.drainPeriod));
+    // The manager stops taking tasks before the block's walltime, and says so if killed there.
+    if (this.provider.walltime !== undefined) args.push('--block-walltime', String(walltimeSeconds(this.provider.walltime)));
     if (this.#certPath !== undefined) args.push('--cert-file', this.#certPath);
     if (o.maxFrameBytes !== DEFAULT_MAX_FRAME_BYTES) args.push('--max-frame-bytes', String(o.maxFrameBytes));
     if (o.availableAccelerators.length > 0) args.push('--available-accelerators', ...o.availableAccelerators);

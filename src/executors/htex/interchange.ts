@@ -70,6 +70,8 @@ interface ManagerRecord extends ManagerInfo {
   acked: number;
   /** Asked to give back tasks it cannot start soon; not asked again until it answers. */
   reclaiming: boolean;
+  /** Why the manager said it is ending (e.g. its block reached its walltime); it will not reconnect. */
+  endReason?: string;
 }
 
 function peerName(socket: Socket): string {
@@ -295,10 +297,14 @@ export class Interchange {
         manager.capacity = payload.readUInt32BE(0);
         this.#scheduleDispatch();
         return;
-      case MessageType.Draining:
+      case MessageType.Draining: {
+        const { reason, final } = parseJson<{ reason: string; final?: boolean }>(payload);
         manager.draining = true;
-        this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} is draining: ${parseJson<{ reason: string }>(payload).reason}`);
+        // `final`: the manager is being ended (its block's walltime): its tasks go with it, for this reason.
+        if (final) manager.endReason = reason;
+        this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} is ${final ? 'ending' : 'draining'}: ${reason}`);
         return;
+      }
       case MessageType.Log:
         this.options.logger.warn(`interchange ${this.options.label}: manager ${manager.managerId}: ${parseJson<{ message: string }>(payload).message}`);
         return;
@@ -377,6 +383,10 @@ export class Interchange {
     }
     if (this.#closing) {
       this.#lose(manager, `connection lost (${reason})`);
+      return;
+    }
+    if (manager.endReason !== undefined) {
+      this.#lose(manager, `${manager.endReason}; its running tasks ended with it`);
       return;
     }
     // It may be alive behind a broken link: give it the time to reconnect before failing its tasks.

@@ -39,6 +39,8 @@ export interface ManagerOptions {
   heartbeatThreshold: number;
   /** Seconds after start at which the manager stops taking tasks; undefined: never. */
   drainPeriod: number | undefined;
+  /** The block's walltime in seconds: stop taking tasks shortly before it; undefined: none. */
+  blockWalltime?: number;
   availableAccelerators: string[];
   /** PEM certificate of the interchange: connect with TLS and trust only it. */
   certPath: string | undefined;
@@ -52,6 +54,14 @@ export interface ManagerOptions {
 const RECLAIM_AFTER_MS = 10;
 /** A walltime task's worker is ended this long after the walltime if it has not answered. */
 const WALLTIME_GRACE_MS = 200;
+
+/**
+ * Seconds before its block's walltime at which a manager stops taking tasks: 10% of the
+ * walltime, at least 5 s and at most 60 s.
+ */
+export function walltimeDrainMargin(walltimeSeconds: number): number {
+  return Math.min(60, Math.max(5, walltimeSeconds * 0.1));
+}
 
 /** Workers this node runs: Parsl's rule (cores, memory, accelerators, maxWorkersPerNode). */
 export function workerCount(options: Pick<ManagerOptions, 'maxWorkersPerNode' | 'coresPerWorker' | 'memPerWorker' | 'availableAccelerators'>,
@@ -68,6 +78,7 @@ export class Manager {
   readonly logger: Logger;
   readonly #link: ManagerLink;
   #drainTimerSet = false;
+  readonly #startedAt = Date.now();
   #draining = false;
   #stopping = false;
   #workers: (WorkerProcess | undefined)[] = [];
@@ -101,7 +112,7 @@ export class Manager {
     this.logger.info(`manager ${this.managerId} block ${this.options.blockId}: ${this.count} workers, parsl-ts ${VERSION}, Node ${process.versions.node}`);
     for (let rank = 0; rank < this.count; rank++) this.#workers.push(this.#spawn(rank));
     this.#link.start();
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => this.stop(0, `received ${signal}`));
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => this.#onSignal(signal));
     return exited;
   }
 
@@ -151,11 +162,29 @@ export class Manager {
       this.#link.send(jsonFrame(MessageType.Draining, { reason: 'still draining' }));
       this.#stopIfDrained();
     }
-    if (this.options.drainPeriod !== undefined && !this.#drainTimerSet) {
+    if (!this.#drainTimerSet) {
       this.#drainTimerSet = true;
-      this.#timers.push(setTimeout(() => this.#drain(`drainPeriod of ${this.options.drainPeriod} s reached`), this.options.drainPeriod * 1000));
+      const { drainPeriod, blockWalltime } = this.options;
+      if (drainPeriod !== undefined) this.#timers.push(setTimeout(() => this.#drain(`drainPeriod of ${drainPeriod} s reached`), drainPeriod * 1000));
+      if (blockWalltime !== undefined) {
+        const margin = walltimeDrainMargin(blockWalltime);
+        const inMs = Math.max(0, (blockWalltime - margin) * 1000 - (Date.now() - this.#startedAt));
+        this.#timers.push(setTimeout(() => this.#drain(`the block's walltime (${blockWalltime} s) ends in ${Math.round(margin)} s`), inMs));
+      }
     }
     this.#dispatch();
+  }
+
+  /** Ended from outside. Near the block's walltime that is the scheduler ending the block: say so. */
+  #onSignal(signal: NodeJS.Signals): void {
+    const walltime = this.options.blockWalltime;
+    if (walltime !== undefined && (Date.now() - this.#startedAt) / 1000 >= walltime - walltimeDrainMargin(walltime)) {
+      const reason = `the block reached its walltime (${walltime} s) and the scheduler ended it (${signal})`;
+      this.#link.send(jsonFrame(MessageType.Draining, { reason, final: true }));
+      this.stop(0, reason);
+      return;
+    }
+    this.stop(0, `received ${signal}`);
   }
 
   #drain(reason: string): void {
@@ -252,12 +281,18 @@ export class Manager {
     this.#stopIfDrained();
   }
 
-  #onWorkerExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (worker.exited) return;
+  #onWorkerExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null, deferred = false): void {
+    if (worker.exited && !deferred) return;
     worker.exited = true;
     clearTimeout(worker.walltimeTimer);
     worker.walltimeTimer = undefined;
     if (this.#stopping) return;
+    // A scheduler ending the block sends SIGTERM to every process at once: let this manager's
+    // own handler run first, so the tasks fail for the block's end rather than as WorkerLost.
+    if (signal === 'SIGTERM' && !deferred && !worker.timedOut) {
+      this.#timers.push(setTimeout(() => this.#onWorkerExit(worker, code, signal, true), 250));
+      return;
+    }
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const running = worker.inFlight.shift();
     if (running !== undefined) {

@@ -1,10 +1,10 @@
 /** HighThroughputExecutor options: Parsl's names in camelCase, defaults and checks in one place. */
-import { hostname } from 'node:os';
 import { ConfigurationError } from '../../errors.js';
 import type { ExecutionProvider } from '../../providers/provider.js';
 import { LocalProvider } from '../../providers/local.js';
 import type { BlockErrorHandler } from '../block-provider-executor.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
+import { driverAddresses } from './addresses.js';
 
 export interface HighThroughputExecutorOptions {
   /** Unique name of this executor in the config. Default `'htex'`. */
@@ -32,8 +32,10 @@ export interface HighThroughputExecutorOptions {
   /** Seconds after which each manager stops taking tasks, finishes what it has and exits. Default: never. */
   drainPeriod?: number;
   /**
-   * Address managers connect to. Default `'127.0.0.1'` with a LocalProvider, else this
-   * machine's hostname. The interchange listens on it (on every interface for a hostname).
+   * Address managers connect to, or several separated by commas (each manager tries them all
+   * and keeps the first that answers). Default `'127.0.0.1'` with a LocalProvider, else every
+   * non-loopback IPv4 address of this machine. The interchange listens on it (on every
+   * interface for a hostname or a list).
    */
   address?: string;
   /** `[min, max]` ports the interchange may listen on. Default: any free port. */
@@ -125,7 +127,7 @@ export function resolveHtexOptions(options: HighThroughputExecutorOptions): Reso
   if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every((p) => Number.isInteger(p) && p > 0 && p < 65536) && range[0] <= range[1])) {
     fail(label, 'workerPortRange', 'a [min, max] pair of ports', range);
   }
-  const address = options.address ?? (provider.label === 'local' ? '127.0.0.1' : hostname());
+  const address = options.address ?? (provider.label === 'local' ? '127.0.0.1' : driverAddresses().join(','));
   if (typeof address !== 'string' || address === '') fail(label, 'address', 'a host name or IP address', address);
   const workerInit = options.workerInit ?? '';
   if (typeof workerInit !== 'string') fail(label, 'workerInit', 'a string of shell commands', workerInit);

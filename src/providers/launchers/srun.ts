@@ -9,7 +9,8 @@ export interface SrunLauncherOptions {
 
 /**
  * Runs `tasksPerNode × nodesPerBlock` copies across a Slurm allocation with one `srun`
- * (Parsl's `SrunLauncher`). The command is written next to the job's stdout first.
+ * (Parsl's `SrunLauncher`). The command is first written to `$PARSL_SCRIPT_DIR` (cluster
+ * providers set it to the run's `submit_scripts/`), else next to the job's stdout.
  */
 export class SrunLauncher implements Launcher {
   readonly name = 'SrunLauncher';
@@ -31,7 +32,7 @@ export class SrunLauncher implements Launcher {
       debugEcho(this.debug, 'Found cores : $CORES'),
       debugEcho(this.debug, 'Found nodes : $NODES'),
       `WORKERCOUNT=${copies}`,
-      'CMD_DIR=$(dirname "${SLURM_JOB_STDOUT:-$PWD/x}")',
+      'CMD_DIR=${PARSL_SCRIPT_DIR:-$(dirname "${SLURM_JOB_STDOUT:-$PWD/x}")}',
       writeCommandFile(command, file, 'SLURM_EOF'),
       `srun --ntasks ${copies} -l ${this.overrides ? `${this.overrides} ` : ''}bash ${file}`,
       debugEcho(this.debug, 'Done'),
