@@ -18,6 +18,8 @@ export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './executors/
 export { HighThroughputExecutor, type HighThroughputExecutorOptions } from './executors/htex/high-throughput-executor.js';
 export type { Executor, ExecutorTask, ExecutorContext, ExecutorStatus, TaskOutcome } from './executors/executor.js';
 export { LocalProvider, type LocalProviderOptions } from './providers/local.js';
+export { ClusterProvider, type ClusterProviderOptions } from './providers/cluster.js';
+export { SlurmProvider, type SlurmProviderOptions } from './providers/slurm.js';
 export {
   SimpleLauncher, SingleNodeLauncher, SrunLauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher, JsrunLauncher,
   GnuParallelLauncher, WrappedLauncher, type Launcher, type SingleNodeLauncherOptions, type SrunLauncherOptions,
@@ -27,7 +29,7 @@ export {
 export type { ExecutionProvider, ProviderOptions, JobState, JobStatus } from './providers/provider.js';
 export {
   ParslError, ConfigurationError, NoDataFlowKernelError, DependencyError, BashExitFailure, BashAppNoReturn,
-  AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
+  SchedulerCommandError, AppTimeout, MissingOutputs, BadStdStreamFile, JoinError, SerializationError, AppDefinitionError,
   ManagerLost, WorkerLost, ExecutorError, TaskCancelledError, UnhashableArgumentError, StagingError,
   InvalidResourceSpecification, type FailedTask,
 } from './errors.js';
