@@ -82,7 +82,8 @@ export const TABLES = {
     ],
     key: ['run_id', 'task_id'],
     indexes: [
-      ['run_id', 'task_func_name'], ['run_id', 'task_status_name'],
+      // app and state together: per-app counts by state read the index alone (dashboard)
+      ['run_id', 'task_func_name', 'task_status_name'], ['run_id', 'task_status_name'],
       ['run_id', 'task_time_invoked'], ['run_id', 'task_time_returned'], ['task_hashsum'],
     ],
   },
