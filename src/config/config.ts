@@ -19,12 +19,27 @@ export interface TaskRecordView {
 }
 
 export interface MonitoringOptions {
-  /** `sqlite:///path/monitoring.db` (default: `monitoring.db` in the run dir) or `postgresql://…`. */
+  /**
+   * Where to record: a path or `sqlite:///path.db` (SQLite; default `monitoring.db` in the run
+   * dir, shared by all its runs) or a `postgresql://user:pass@host:port/db` URL.
+   */
   dbUrl?: string;
-  /** Seconds between resource samples of each worker. */
+  /** Whether workers sample the CPU, memory and I/O of running tries. Default true. */
+  resourceMonitoringEnabled?: boolean;
+  /** Seconds between resource samples of a running try. Default 5 (Parsl: 30). */
   resourceMonitoringInterval?: number;
+  /** Shown in the `workflow` table and the dashboard. Default: the script's file name. */
   workflowName?: string;
   workflowVersion?: string;
+}
+
+/** Monitoring options with their defaults filled in (`dbUrl` is filled by the DFK from the run dir). */
+export interface ResolvedMonitoring {
+  dbUrl: string | undefined;
+  resourceMonitoringEnabled: boolean;
+  resourceMonitoringInterval: number;
+  workflowName: string | undefined;
+  workflowVersion: string | undefined;
 }
 
 export interface Config {
@@ -48,10 +63,7 @@ export interface Config {
   strategyPeriod?: number;
   /** Seconds a block may stay idle before the strategy scales it in. Default 120. */
   maxIdletime?: number;
-  /**
-   * Monitoring database. Not available yet in this version: any value other than
-   * `false`/`null` is a ConfigurationError.
-   */
+  /** Records the run in a monitoring database (see docs/monitoring.md); `true` means `{}`. Default off. */
   monitoring?: MonitoringOptions | boolean | null;
   /** Write `parsl.log` in the run dir. Default true. */
   initializeLogging?: boolean;
@@ -70,7 +82,7 @@ export interface ResolvedConfig {
   strategy: StrategyName;
   strategyPeriod: number;
   maxIdletime: number;
-  monitoring: MonitoringOptions | null;
+  monitoring: ResolvedMonitoring | null;
   initializeLogging: boolean;
 }
 
@@ -98,8 +110,19 @@ const CHECKS: Record<keyof Config, Check> = {
   strategy: oneOf('none', 'simple', 'htexAutoScale'),
   strategyPeriod: positiveNumber,
   maxIdletime: nonNegativeNumber,
-  monitoring: (v) => (v === null || typeof v === 'boolean' || (typeof v === 'object' && !Array.isArray(v)) ? undefined : 'an object { dbUrl?, resourceMonitoringInterval?, workflowName?, workflowVersion? }'),
+  monitoring: (v) => (v === null || typeof v === 'boolean' || (typeof v === 'object' && !Array.isArray(v)) ? undefined : 'an object { dbUrl?, resourceMonitoringEnabled?, resourceMonitoringInterval?, workflowName?, workflowVersion? }'),
   initializeLogging: bool,
+};
+
+const text: Check = (v) => (typeof v === 'string' ? undefined : 'a string');
+
+const MONITORING_CHECKS: Record<keyof MonitoringOptions, Check> = {
+  dbUrl: (v) => (typeof v === 'string' && v.length > 0 && (!/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(sqlite|postgres|postgresql):\/\//i.test(v))
+    ? undefined : "a path, a 'sqlite:///…' URL or a 'postgresql://…' URL"),
+  resourceMonitoringEnabled: bool,
+  resourceMonitoringInterval: positiveNumber,
+  workflowName: text,
+  workflowVersion: text,
 };
 
 /** `'HH:MM:SS'`, `'MM:SS'` or seconds as text → seconds. */
@@ -145,10 +168,8 @@ export function defineConfig(config: Config): Config {
     }
     labels.add(executor.label);
   }
-  if (config.monitoring !== undefined && config.monitoring !== null && config.monitoring !== false) {
-    // Accepting it and recording nothing would look like a database that stays empty.
-    throw new ConfigurationError("config key 'monitoring': monitoring is not available yet in this version of parsl-ts "
-      + '(no database is written); remove the key, or set it to false', 'monitoring');
+  if (typeof config.monitoring === 'object' && config.monitoring !== null) {
+    checkKeys(config.monitoring as Record<string, unknown>, MONITORING_CHECKS, 'monitoring.');
   }
   return config;
 }
@@ -169,7 +190,19 @@ export function resolveConfig(config: Config): ResolvedConfig {
     strategy: config.strategy ?? 'simple',
     strategyPeriod: config.strategyPeriod ?? 5,
     maxIdletime: config.maxIdletime ?? 120,
-    monitoring: config.monitoring === true ? {} : config.monitoring ? config.monitoring : null,
+    monitoring: resolveMonitoring(config.monitoring),
     initializeLogging: config.initializeLogging ?? true,
+  };
+}
+
+function resolveMonitoring(monitoring: Config['monitoring']): ResolvedMonitoring | null {
+  if (monitoring === undefined || monitoring === null || monitoring === false) return null;
+  const options = monitoring === true ? {} : monitoring;
+  return {
+    dbUrl: options.dbUrl,
+    resourceMonitoringEnabled: options.resourceMonitoringEnabled ?? true,
+    resourceMonitoringInterval: options.resourceMonitoringInterval ?? 5,
+    workflowName: options.workflowName,
+    workflowVersion: options.workflowVersion,
   };
 }

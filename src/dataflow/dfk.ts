@@ -2,7 +2,8 @@
  * The DataFlowKernel: turns app calls into task records, waits for their dependencies,
  * hands ready tasks to executors, and settles futures with what comes back.
  */
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import type { AppDefinition, AppSubmitter } from '../apps/app.js';
 import { withModuleErrorClass } from '../apps/app-code.js';
@@ -26,6 +27,8 @@ import { Strategy } from './strategy.js';
 import { startStatusFile } from './status-file.js';
 import { TaskRecord, type TaskState } from './task-record.js';
 import { stopTypeScriptService } from '../util/typescript-loader.js';
+import { Recorder } from '../monitoring/recorder.js';
+import { describeTaskFiles } from '../monitoring/task-files.js';
 
 /** Counts for progress displays and `status`. */
 export interface TaskCounts {
@@ -43,6 +46,10 @@ const JOIN_EXECUTOR = '_parsl_internal';
 export class DataFlowKernel implements AppSubmitter, FutureOwner {
   readonly runDir: string;
   readonly logger: Logger;
+  /** This run's id: `workflow.run_id` and `run_id` of every monitoring row. */
+  readonly runId = randomUUID();
+  /** The monitoring recorder, when `monitoring` is configured. */
+  #monitor: Recorder | undefined;
   #executors = new Map<string, Executor>();
   #labels: string[];
   #tasks = new Map<number, TaskRecord>();
@@ -63,6 +70,18 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     this.#labels = config.executors.map((e) => e.label);
     for (const executor of config.executors) this.#executors.set(executor.label, executor);
     if (config.appCache) this.#memo = new Memoizer(config, this.runDir, this.logger);
+    const monitoring = config.monitoring;
+    if (monitoring !== null) {
+      // One database per run dir (the parent of runinfo/NNN), shared by all its runs.
+      const dbUrl = monitoring.dbUrl ?? join(dirname(this.runDir), 'monitoring.db');
+      this.#monitor = new Recorder({
+        dbUrl, runId: this.runId, runDir: this.runDir, logger: this.logger,
+        workflowName: monitoring.workflowName ?? (process.argv[1] ? basename(process.argv[1]) : undefined),
+        workflowVersion: monitoring.workflowVersion,
+        resourceInterval: monitoring.resourceMonitoringEnabled ? monitoring.resourceMonitoringInterval : 0,
+      });
+      this.logger.info(`monitoring: recording run ${this.runId} to ${this.#monitor.description}`);
+    }
   }
 
   /** Creates the run directory and starts every executor. */
@@ -73,6 +92,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       runDir: dfk.runDir,
       logger: dfk.logger,
       deliver: (taskId: number, tryId: number, outcome: TaskOutcome) => dfk.#deliver(taskId, tryId, outcome),
+      monitor: dfk.#monitor,
     };
     const attempted: Executor[] = [];
     try {
@@ -83,6 +103,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     } catch (error) {
       // The failing executor may have started part of its workers: shut it down too.
       await Promise.allSettled(attempted.map((e) => e.shutdown()));
+      await dfk.#monitor?.close();
       dfk.logger.error(`executor start failed: ${(error as Error).stack}`);
       await dfk.logger.flush();
       throw error;
@@ -127,6 +148,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     }
     this.#tasks.set(id, record);
     this.logger.info(`Task ${id} submitted for app ${definition.name}`);
+    const monitor = this.#monitor;
+    monitor?.taskSubmitted(id, definition.name, definition.cache === true, record.timeInvoked);
     const keywords = keywordsOf(args);
     if (keywords !== undefined) {
       try {
@@ -135,9 +158,11 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
         this.#fail(record, asError(error), 'failed');
         return future;
       }
+      if (monitor !== undefined) monitor.taskFiles(id, describeTaskFiles(keywords, record));
     }
     const scan = scanArguments(record.args);
     record.hasFiles = scan.hasFiles;
+    if (monitor !== undefined && scan.thenables.length > 0) monitor.taskDepends(id, scan.thenables.map(taskIdOf));
     if (scan.thenables.length === 0) this.#launch(record);
     else this.#awaitDependencies(record, scan.thenables);
     return future;
@@ -145,6 +170,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
 
   #awaitDependencies(record: TaskRecord, thenables: PromiseLike<unknown>[]): void {
     record.state = 'pending';
+    this.#monitor?.taskState(record.id, 0, 'pending', Date.now());
     this.#counts.pending++;
     record.waitingOn = thenables.length;
     const resolved = new Map<unknown, unknown>();
@@ -227,6 +253,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     // An array literal is sized to fit; a push onto [] reserves room for 17 entries.
     if (tryId === 0) record.tries = [attempt];
     else record.tries.push(attempt);
+    this.#monitor?.tryLaunched(record.id, tryId, executor.label, attempt.launchedAt);
     this.#setState(record, 'launched');
     const task: ExecutorTask = {
       taskId: record.id, tryId, appName: record.definition.name,
@@ -261,6 +288,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       return true;
     }
     const entry = memo.lookup(key);
+    this.#monitor?.taskHashsum(record.id, key);
     if (entry === undefined) {
       record.hashsum = key;
       memo.register(key, record.future);
@@ -287,6 +315,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     };
     if (first.done()) { reuse(); return; }
     record.state = 'pending';
+    this.#monitor?.taskState(record.id, 0, 'pending', Date.now());
     this.#counts.pending++;
     const settle = () => {
       if (record.state !== 'pending') return; // cancelled meanwhile
@@ -340,6 +369,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if (record === undefined || record.tries.length - 1 !== tryId) return; // stale try
     const attempt = record.tries[tryId]!;
     attempt.endedAt = Date.now();
+    this.#monitor?.tryReturned(taskId, tryId, attempt.endedAt, outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
       this.logger.info(`Task ${taskId} try ${tryId} completed (exec_done)`);
       this.#succeed(record, outcome.value);
@@ -367,10 +397,12 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       }
     }
     record.failCost += cost;
+    this.#monitor?.taskFailCost(record.id, record.failCount, record.failCost);
     if (record.failCost <= this.config.retries) {
       this.logger.info(`Task ${record.id} try ${record.tries.length - 1} failed (${error.name}: ${error.message}); retrying (cost ${record.failCost} of ${this.config.retries})`);
       this.#counts.running--;
       record.state = 'pending';
+      this.#monitor?.taskState(record.id, record.tries.length - 1, 'fail_retryable', Date.now());
       this.#launch(record);
       return;
     }
@@ -383,6 +415,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if ((before === 'launched' || before === 'joining') && state !== 'launched' && state !== 'joining') this.#counts.running--;
     if ((state === 'launched' || state === 'joining') && before !== 'launched' && before !== 'joining') this.#counts.running++;
     record.state = state;
+    this.#monitor?.taskState(record.id, record.tries.length > 0 ? record.tries.length - 1 : 0, state, Date.now());
   }
 
   #succeed(record: TaskRecord, value: unknown, state: TaskState = 'exec_done'): void {
@@ -457,6 +490,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       this.#memo?.close();
       await this.#strategy?.stop();
       await Promise.allSettled([...this.#executors.values()].map((executor) => executor.shutdown()));
+      // After the executors: their last block and node states are recorded too.
+      await this.#monitor?.close();
       // The TypeScript loader's esbuild service is a child process too: leave none behind.
       await stopTypeScriptService();
       this.#statusFile?.stop();

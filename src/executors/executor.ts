@@ -6,6 +6,7 @@ import { InvalidResourceSpecification } from '../errors.js';
 import type { CodeSpec } from '../serialize/code.js';
 import type { StdStreamSpec } from './runner.js';
 import type { Logger } from '../util/logger.js';
+import type { ExecutorMonitor } from '../monitoring/events.js';
 
 export type { StdStreamSpec };
 
@@ -38,6 +39,8 @@ export interface ExecutorContext {
   logger: Logger;
   /** Report the end of a try; may be called from any callback, many times per tick. */
   deliver(taskId: number, tryId: number, outcome: TaskOutcome): void;
+  /** Present when monitoring is on: where to report tries running, resources, blocks, nodes. */
+  monitor?: ExecutorMonitor | undefined;
 }
 
 export interface ExecutorStatus {

@@ -12,6 +12,8 @@ import { ownModuleUrl, threadEntryFor } from '../util/own-modules.js';
 import { SAMPLE_FIELDS, type ExecutorMonitor, type NodeReport, type TryPlacement } from './events.js';
 import { FINAL_TASK_STATES, type TableName, type TaskStatusName } from './schema.js';
 import { wireColumns, type RowBatch } from './store.js';
+import { isPostgresUrl, sqlitePath } from './open-store.js';
+import { redactUrl } from './postgres-store.js';
 import type { WriterReply, WriterRequest } from './writer-protocol.js';
 
 const WRITER_ENTRY = threadEntryFor(ownModuleUrl('./writer.js', import.meta.url));
@@ -121,8 +123,8 @@ export class Recorder implements ExecutorMonitor {
 
   // ------------------------------------------------------------ DFK events
 
-  /** A task was submitted (`depends`: ids of the tasks it waits on). */
-  taskSubmitted(taskId: number, funcName: string, memoize: boolean, depends: number[] | undefined, invokedAt: number): void {
+  /** A task was submitted. */
+  taskSubmitted(taskId: number, funcName: string, memoize: boolean, invokedAt: number): void {
     const values: unknown[] = new Array(WIDTH.task).fill(null);
     values[TASK.task_id!] = taskId;
     values[TASK.task_func_name!] = funcName;
@@ -131,16 +133,23 @@ export class Recorder implements ExecutorMonitor {
     values[TASK.task_fail_count!] = 0;
     values[TASK.task_fail_cost!] = 0;
     values[TASK.task_status_name!] = 'unsched';
-    if (depends !== undefined && depends.length > 0) {
-      values[TASK.task_depends!] = depends.join(',');
-      for (const dependency of depends) this.#dependency.push(taskId, dependency);
-      this.#pendingRows += depends.length;
-    }
     const task: LiveTask = { values, dirty: true, final: false, tries: [] };
     this.#tasks.set(taskId, task);
     this.#dirtyTasks.push(task);
     this.#counts.submitted++;
     this.#rowsAdded(1);
+  }
+
+  /** The tasks a task waits on (undefined: a promise that is no task's future). */
+  taskDepends(taskId: number, depends: (number | undefined)[]): void {
+    const task = this.#tasks.get(taskId);
+    if (task === undefined) return;
+    const ids = [...new Set(depends.filter((id): id is number => id !== undefined))];
+    if (ids.length === 0) return;
+    task.values[TASK.task_depends!] = ids.join(',');
+    for (const dependency of ids) this.#dependency.push(taskId, dependency);
+    this.#rowsAdded(ids.length);
+    this.#markTask(task);
   }
 
   /** Keyword-given files and streams of a task (text, as Parsl shows them). */
@@ -202,7 +211,6 @@ export class Recorder implements ExecutorMonitor {
     task.values[TASK.task_executor!] = executor;
     this.#markTask(task);
     this.#rowsAdded(1);
-    this.taskState(taskId, tryId, 'launched', time);
   }
 
   /** A try ended: with `error` when it failed. */
@@ -350,13 +358,13 @@ export class Recorder implements ExecutorMonitor {
         break;
       case 'error':
         if (this.#failing === undefined) {
-          this.#logger.error(`monitoring: cannot write to the database ${this.#describeDb()}: ${reply.message}; `
+          this.#logger.error(`monitoring: cannot write to the database ${this.description}: ${reply.message}; `
             + 'the workflow goes on and the recorder keeps retrying (further errors are not logged until it recovers)');
         }
         this.#failing = reply.message;
         break;
       case 'recovered':
-        this.#logger.info(`monitoring: the database ${this.#describeDb()} is written again`);
+        this.#logger.info(`monitoring: the database ${this.description} is written again`);
         this.#failing = undefined;
         break;
       case 'dropped':
@@ -370,8 +378,9 @@ export class Recorder implements ExecutorMonitor {
     this.#onWriterEvent?.();
   }
 
-  #describeDb(): string {
-    return /^postgres(ql)?:/i.test(this.dbUrl) ? this.dbUrl.replace(/:[^:@/]*@/, ':***@') : this.dbUrl;
+  /** The database, for log lines (without a password). */
+  get description(): string {
+    return isPostgresUrl(this.dbUrl) ? redactUrl(this.dbUrl) : sqlitePath(this.dbUrl);
   }
 
   /**
@@ -402,7 +411,7 @@ export class Recorder implements ExecutorMonitor {
     });
     if (this.#writerAlive) {
       const unwritten = lastBatch - this.#lastWritten;
-      this.#logger.error(`monitoring: gave up waiting for the database ${this.#describeDb()}`
+      this.#logger.error(`monitoring: gave up waiting for the database ${this.description}`
         + `${this.#failing ? ` (${this.#failing})` : ''}: the last ${unwritten} batch(es) of this run were not written`);
     }
     await this.#writer.terminate();

@@ -16,12 +16,16 @@ function rejectsKey(config: unknown, key: string): void {
   });
 }
 
-test('monitoring is refused with a ConfigurationError saying it is not available yet; off is accepted', () => {
-  for (const monitoring of [true, {}, { dbUrl: 'sqlite:///tmp/monitoring.db' }, { workflowName: 'x' }]) {
-    rejectsKey({ executors: [threads()], monitoring }, 'monitoring');
-    assert.throws(() => defineConfig({ executors: [threads()], monitoring } as Config), /monitoring.*not available yet in this version/);
+test('monitoring options are checked key by key; a bad one is a ConfigurationError naming monitoring.<key>', () => {
+  for (const monitoring of [true, {}, { dbUrl: 'sqlite:///tmp/monitoring.db' }, { dbUrl: 'postgresql://u:p@localhost:5432/db' },
+    { workflowName: 'x', workflowVersion: '1', resourceMonitoringEnabled: false, resourceMonitoringInterval: 0.2 }, undefined, null, false]) {
+    defineConfig({ executors: [threads()], monitoring } as Config);
   }
-  for (const monitoring of [undefined, null, false]) defineConfig({ executors: [threads()], monitoring } as Config);
+  rejectsKey({ executors: [threads()], monitoring: { dbURL: 'x.db' } }, 'monitoring.dbURL');
+  rejectsKey({ executors: [threads()], monitoring: { dbUrl: 'mysql://localhost/db' } }, 'monitoring.dbUrl');
+  rejectsKey({ executors: [threads()], monitoring: { resourceMonitoringInterval: 0 } }, 'monitoring.resourceMonitoringInterval');
+  rejectsKey({ executors: [threads()], monitoring: { resourceMonitoringEnabled: 'no' } }, 'monitoring.resourceMonitoringEnabled');
+  rejectsKey({ executors: [threads()], monitoring: { workflowName: 3 } }, 'monitoring.workflowName');
 });
 
 test('unknown keys and wrong types are a ConfigurationError naming the key', () => {

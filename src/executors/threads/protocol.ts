@@ -6,6 +6,8 @@ import type { WireTask } from '../runner.js';
 export interface TaskBatchMessage {
   codes?: CodeSpec[];
   tasks: WireTask[];
+  /** Monitoring is on: from now on, report when each task started (`startedAt`). */
+  reportStarts?: true;
 }
 
 /**
@@ -16,6 +18,8 @@ export interface ResultBatchMessage {
   results: unknown[];
   count: number;
   busyMs: number;
+  /** When monitoring: the start time (ms since the epoch) of each result's task, in order. */
+  startedAt?: number[];
 }
 
 export interface ReadyMessage {

@@ -4,7 +4,7 @@
  * from how long its tasks take (many for no-ops, one spare for slow tasks). A task with a
  * walltime runs alone on its worker, so the worker can be ended when it overruns.
  */
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism, hostname, totalmem } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AppTimeout, ConfigurationError, ExecutorError, SerializationError, WorkerLost } from '../../errors.js';
 import { fromErrorRecord, type ErrorRecord } from '../../serialize/errors.js';
@@ -13,6 +13,8 @@ import type { WireTask } from '../runner.js';
 import { checkResourceSpecification, type Executor, type ExecutorContext, type ExecutorStatus, type ExecutorTask } from '../executor.js';
 import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
 import { ownModuleUrl, threadEntryFor } from '../../util/own-modules.js';
+import { ProcessSampler } from '../../monitoring/resource-sampler.js';
+import type { TryPlacement } from '../../monitoring/events.js';
 
 export interface ThreadPoolExecutorOptions {
   /** Unique name of this executor in the config. Default `'threads'`. */
@@ -98,6 +100,8 @@ interface ThreadSlot {
   walltimeTimer: NodeJS.Timeout | undefined;
   ready: Promise<void>;
   exited: boolean;
+  /** Monitoring: where its tries run, and whether the worker was asked to report start times. */
+  placement: TryPlacement | undefined;
 }
 
 function toWireTask(task: ExecutorTask): WireTask {
@@ -125,6 +129,8 @@ export class ThreadPoolExecutor implements Executor {
   #nextWorkerId = 0;
   #shuttingDown = false;
   #shutdownPromise: Promise<void> | undefined;
+  #sampleTimer: NodeJS.Timeout | undefined;
+  #startedAt = 0;
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
     this.label = options.label ?? 'threads';
@@ -141,13 +147,49 @@ export class ThreadPoolExecutor implements Executor {
     await Promise.all(this.#slots.map((slot) => slot.ready));
     this.#setReferenced(false);
     context.logger.info(`executor ${this.label}: ${this.maxThreads} worker threads started`);
+    if (context.monitor !== undefined) this.#startMonitoring();
+  }
+
+  /** The driver is this executor's one node; resource samples are of the driver process (threads share it). */
+  #startMonitoring(): void {
+    const monitor = this.#context!.monitor!;
+    this.#startedAt = Date.now();
+    this.#reportNode(true);
+    if (monitor.resourceInterval <= 0) return;
+    const sampler = new ProcessSampler(process.pid, false);
+    const one: number[] = [];
+    this.#sampleTimer = setInterval(() => {
+      const flat: number[] = [];
+      for (const slot of this.#slots) {
+        // Tasks run in the order sent: the first one in flight is the one running.
+        const running = slot.inFlight.values().next().value;
+        if (running === undefined) continue;
+        if (one.length === 0) sampler.sample(running.taskId, running.tryId, one);
+        const at = flat.length;
+        flat.push(...one);
+        flat[at] = running.taskId;
+        flat[at + 1] = running.tryId;
+      }
+      one.length = 0;
+      if (flat.length > 0) monitor.resourceSamples(flat, hostname());
+    }, monitor.resourceInterval * 1000);
+    this.#sampleTimer.unref();
+  }
+
+  #reportNode(active: boolean): void {
+    const now = Date.now();
+    this.#context!.monitor!.node({
+      executorLabel: this.label, uid: this.label, hostname: hostname(), blockId: '', cpuCount: availableParallelism(),
+      totalMemory: totalmem(), workerCount: this.maxThreads, active, nodeVersion: process.versions.node,
+      registeredAt: this.#startedAt, lastHeartbeat: now, managerMemoryResident: process.memoryUsage.rss(),
+    });
   }
 
   #spawn(): ThreadSlot {
     const worker = new Worker(WORKER_ENTRY.script, { workerData: WORKER_ENTRY.workerData, stdout: false, stderr: false, execArgv: workerExecArgv() });
     const slot: ThreadSlot = {
       id: this.#nextWorkerId++, worker, inFlight: new Map(), knownCodes: new Set(),
-      avgTaskMs: 0, walltimeTimer: undefined, ready: Promise.resolve(), exited: false,
+      avgTaskMs: 0, walltimeTimer: undefined, ready: Promise.resolve(), exited: false, placement: undefined,
     };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: unknown) => {
@@ -236,6 +278,10 @@ export class ThreadPoolExecutor implements Executor {
     }
     const message: TaskBatchMessage = { tasks: batch.map(toWireTask) };
     if (codes.length > 0) message.codes = codes;
+    if (slot.placement === undefined && this.#context!.monitor !== undefined) {
+      slot.placement = { hostname: hostname(), managerId: this.label, workerId: String(slot.id) };
+      message.reportStarts = true;
+    }
     try {
       slot.worker.postMessage(message);
     } catch {
@@ -296,9 +342,13 @@ export class ThreadPoolExecutor implements Executor {
     slot.avgTaskMs = slot.avgTaskMs === 0 ? perTask : slot.avgTaskMs * 0.7 + perTask * 0.3;
     const results = batch.results;
     const context = this.#context!;
+    const startedAt = batch.startedAt;
     for (let i = 0; i < results.length; i += 4) {
       const taskId = results[i] as number;
-      if (!slot.inFlight.delete(taskId)) continue; // already timed out
+      if (!slot.inFlight.has(taskId)) continue; // already timed out
+      // Before the result: the try's running time is recorded before it ends.
+      if (startedAt !== undefined) context.monitor?.tryRunning(taskId, results[i + 1] as number, startedAt[i / 4]!, slot.placement!);
+      slot.inFlight.delete(taskId);
       if (slot.walltimeTimer !== undefined) { clearTimeout(slot.walltimeTimer); slot.walltimeTimer = undefined; }
       this.#outstanding--;
       const outcome = results[i + 2] === 1
@@ -345,6 +395,7 @@ export class ThreadPoolExecutor implements Executor {
   shutdown(): Promise<void> {
     this.#shutdownPromise ??= (async () => {
       this.#shuttingDown = true;
+      clearInterval(this.#sampleTimer);
       for (const task of this.#queue.drain()) {
         this.#context?.deliver(task.taskId, task.tryId, { ok: false, error: new ExecutorError(this.label, 'executor shut down before the task ran') });
       }
@@ -353,6 +404,7 @@ export class ThreadPoolExecutor implements Executor {
         clearTimeout(slot.walltimeTimer);
         await slot.worker.terminate();
       }));
+      if (this.#context?.monitor !== undefined) this.#reportNode(false);
       this.#context?.logger.info(`executor ${this.label}: shut down`);
     })();
     return this.#shutdownPromise;

@@ -14,6 +14,8 @@ const port = parentPort!;
 const codes = new Map<string, CodeSpec>();
 let outbox: unknown[] = [];
 let outCount = 0;
+/** Monitoring: start times of the tasks in `outbox`, when the executor asked for them. */
+let starts: number[] | undefined;
 
 function record(result: WireResult): void {
   outbox.push(result.taskId, result.tryId, result.ok ? 1 : 0, result.ok ? result.value : result.error);
@@ -22,6 +24,7 @@ function record(result: WireResult): void {
 
 function flush(busyMs: number): void {
   const message: ResultBatchMessage = { results: outbox, count: outCount, busyMs };
+  if (starts !== undefined) { message.startedAt = starts; starts = []; }
   try {
     port.postMessage(message);
   } catch {
@@ -39,9 +42,13 @@ function flush(busyMs: number): void {
   outCount = 0;
 }
 
-const enqueue = serialTaskLoop<WireTask>((task) => runTask(task, codes.get(task.codeId)!), { record, flush });
+const enqueue = serialTaskLoop<WireTask>((task) => {
+  starts?.push(Date.now());
+  return runTask(task, codes.get(task.codeId)!);
+}, { record, flush });
 
 port.on('message', (message: TaskBatchMessage) => {
+  if (message.reportStarts) starts ??= [];
   if (message.codes) for (const spec of message.codes) codes.set(spec.id, spec);
   enqueue(message.tasks);
 });
