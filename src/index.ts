@@ -14,6 +14,18 @@ export {
 } from './config/config.js';
 export { File } from './data/file.js';
 export { DataFuture } from './data/data-future.js';
+export type { StagingProvider, StagingPlan, StagingTarget, Transfer } from './data/staging.js';
+export { defaultStaging } from './data/data-manager.js';
+export { NoOpFileStaging } from './data/noop-file-staging.js';
+export { HTTPSeparateTaskStaging } from './data/http-separate-task-staging.js';
+export { HTTPInTaskStaging } from './data/http-in-task-staging.js';
+export type { HTTPStagingOptions } from './data/http-transfer.js';
+export { FTPSeparateTaskStaging } from './data/ftp-separate-task-staging.js';
+export { FTPInTaskStaging } from './data/ftp-in-task-staging.js';
+export type { FTPStagingOptions } from './data/ftp-transfer.js';
+export { RSyncStaging } from './data/rsync-staging.js';
+export type { RSyncStagingOptions } from './data/rsync-transfer.js';
+export { ZipFileStaging } from './data/zip-file-staging.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './executors/threads/thread-pool-executor.js';
 export { HighThroughputExecutor, type HighThroughputExecutorOptions } from './executors/htex/high-throughput-executor.js';
 export type { Executor, ExecutorTask, ExecutorContext, ExecutorStatus, TaskOutcome } from './executors/executor.js';

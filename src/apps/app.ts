@@ -4,11 +4,16 @@
  */
 import { AppDefinitionError } from '../errors.js';
 import { APP_FUNCTION } from '../serialize/code-loader.js';
-import type { CodeSpec } from '../serialize/code.js';
+import { callerLocation, type CodeSpec } from '../serialize/code.js';
 import type { AppFuture } from '../dataflow/app-future.js';
-import { codeResolver } from './app-code.js';
+import { assignedName, codeResolver } from './app-code.js';
 
 export interface AppOptions {
+  /**
+   * The app's name in logs, task log file names, errors, status and monitoring. Default:
+   * the function's name, else the variable it is assigned to (`const square = app(…)`).
+   */
+  name?: string;
   /** Labels of the executors this app may run on, or `'all'` (default). */
   executors?: string[] | 'all';
   /** Reuse the result of an earlier equal call (see the app cache). */
@@ -64,7 +69,7 @@ export interface App<A extends unknown[], R> {
 const DEFINITION = Symbol.for('parsl-ts.app-definition');
 
 function checkOptions(name: string, options: AppOptions): void {
-  const known = ['executors', 'cache', 'ignoreForCache'];
+  const known = ['name', 'executors', 'cache', 'ignoreForCache'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new AppDefinitionError(`app ${name}: unknown option '${key}' (known: ${known.join(', ')})`, name);
   }
@@ -72,16 +77,20 @@ function checkOptions(name: string, options: AppOptions): void {
   if (executors !== undefined && executors !== 'all' && !(Array.isArray(executors) && executors.every((e) => typeof e === 'string'))) {
     throw new AppDefinitionError(`app ${name}: option 'executors' must be 'all' or an array of labels`, name);
   }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) {
+    throw new AppDefinitionError(`app ${name}: option 'name' must be a non-empty string`, name);
+  }
 }
 
 function defineApp(kind: AppKind, fn: unknown, options: AppOptions = {}): App<unknown[], unknown> {
   if (typeof fn !== 'function') {
     throw new AppDefinitionError(`${kind === 'function' ? 'app' : kind === 'bash' ? 'bashApp' : 'joinApp'}() needs a function, got ${typeof fn}`, '<unknown>');
   }
-  const name = fn.name || 'anonymous';
+  const location = callerLocation();
+  const name = options.name || fn.name || assignedName(location) || 'anonymous';
   checkOptions(name, options);
   let wrapper: App<unknown[], unknown> | undefined;
-  const code = kind === 'join' ? undefined : codeResolver(fn, name, () => wrapper);
+  const code = kind === 'join' ? undefined : codeResolver(fn, name, location, () => wrapper);
   const definition: AppDefinition = {
     name, kind, fn: fn as (...args: never[]) => unknown, code,
     executors: options.executors ?? 'all',

@@ -22,6 +22,7 @@ interface WorkerPoolFlags {
   logDir?: string;
   maxFrameBytes?: string;
   reportVersion?: string;
+  workingDir?: string;
 }
 
 function number(flag: string, text: string, { integer = false, min = 0 } = {}): number {
@@ -50,6 +51,7 @@ export function workerPoolCommand(): Command {
     .option('--available-accelerators <ids...>', 'one worker per accelerator id', [])
     .option('--cert-file <path>', 'interchange TLS certificate: connect with TLS and trust only it')
     .option('--log-dir <dir>', 'directory for the manager log')
+    .option('--working-dir <dir>', 'directory to run the manager and its workers in (created if missing)')
     .addOption(new Option('--max-frame-bytes <n>', 'cap on one frame').hideHelp())
     .addOption(new Option('--report-version <v>', 'parsl-ts version to report (tests)').hideHelp())
     .action(async (flags: WorkerPoolFlags) => {
@@ -83,6 +85,7 @@ export function workerPoolCommand(): Command {
           maxFrameBytes: flags.maxFrameBytes === undefined ? DEFAULT_MAX_FRAME_BYTES : number('max-frame-bytes', flags.maxFrameBytes, { integer: true, min: 1024 }),
           reportVersion: flags.reportVersion,
         });
+          workingDir: flags.workingDir,
       } catch (error) {
         process.stderr.write(`parsl-ts worker-pool: ${(error as Error).message}\n`);
         process.exit(2);

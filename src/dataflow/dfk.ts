@@ -3,14 +3,14 @@
  * hands ready tasks to executors, and settles futures with what comes back.
  */
 import { randomUUID } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import type { AppDefinition, AppSubmitter } from '../apps/app.js';
 import { withModuleErrorClass } from '../apps/app-code.js';
 import { keywordsOf } from '../apps/keywords.js';
 import type { ResolvedConfig } from '../config/config.js';
 import type { File } from '../data/file.js';
-import { checkStaging } from '../data/staging.js';
+import { DataManager, namesFiles } from '../data/data-manager.js';
 import { ConfigurationError, DependencyError, TaskCancelledError, type FailedTask } from '../errors.js';
 import type { Executor, ExecutorStatus, ExecutorTask, TaskOutcome } from '../executors/executor.js';
 import type { CodeSpec } from '../serialize/code.js';
@@ -61,6 +61,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #statusFile: { stop(): void } | undefined;
   /** The app cache and checkpoints; undefined when `appCache` is off. */
   #memo: Memoizer | undefined;
+  /** Plans and runs the staging of tasks' Files. */
+  #dataManager: DataManager;
   /** Called once cleanup has finished (used by `load` to clear the current DFK). */
   onCleanup: (() => void) | undefined;
 
@@ -70,6 +72,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     this.#labels = config.executors.map((e) => e.label);
     for (const executor of config.executors) this.#executors.set(executor.label, executor);
     if (config.appCache) this.#memo = new Memoizer(config, this.runDir, this.logger);
+    this.#dataManager = new DataManager((definition, args) => this.submit(definition, args), config.retries);
     const monitoring = config.monitoring;
     if (monitoring !== null) {
       // One database per run dir (the parent of runinfo/NNN), shared by all its runs.
@@ -160,12 +163,39 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       }
       if (monitor !== undefined) monitor.taskFiles(id, describeTaskFiles(keywords, record));
     }
+    if (definition.kind !== 'join' && (record.outputs !== undefined || record.streamFiles !== undefined || namesFiles(record.args))) {
+      try {
+        this.#planStaging(record);
+      } catch (error) {
+        this.#fail(record, asError(error), 'failed');
+        return future;
+      }
+    }
     const scan = scanArguments(record.args);
     record.hasFiles = scan.hasFiles;
     if (monitor !== undefined && scan.thenables.length > 0) monitor.taskDepends(id, scan.thenables.map(taskIdOf));
     if (scan.thenables.length === 0) this.#launch(record);
     else this.#awaitDependencies(record, scan.thenables);
     return future;
+  }
+
+  /**
+   * Staging depends on the executor (its providers, its working directory): choose it now
+   * and keep it for every try. Stage-in tasks become dependencies of this task.
+   */
+  #planStaging(record: TaskRecord): void {
+    const executor = this.#chooseExecutor(record);
+    record.executor = executor.label;
+    const streams = record.streamFiles?.map(({ stream, file }) => ({
+      stream, file, setPath: (path: string) => { record[stream]!.path = path; },
+    })) ?? [];
+    const task = { id: record.id, appName: record.definition.name, args: record.args, outputs: record.outputs, streamFiles: streams };
+    record.staging = this.#dataManager.plan(task, executor);
+    record.args = task.args;
+    record.outputs = task.outputs;
+    if (task.outputs !== undefined || record.staging.streams.length > 0) {
+      record.future.outputs = [...task.outputs ?? [], ...record.staging.streams];
+    }
   }
 
   #awaitDependencies(record: TaskRecord, thenables: PromiseLike<unknown>[]): void {
@@ -209,7 +239,6 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     }
     let code: CodeSpec | Promise<CodeSpec>;
     try {
-      if (record.hasFiles) checkStaging(definition.name, record.id, record.args);
       code = definition.code!();
     } catch (error) {
       this.#fail(record, asError(error), 'failed');
@@ -223,6 +252,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   }
 
   #chooseExecutor(record: TaskRecord): Executor {
+    // Staging was planned for this executor.
+    if (record.staging !== undefined) return this.#executors.get(record.executor!)!;
     const wanted = record.definition.executors;
     if (wanted === 'all') {
       const label = this.#labels.length === 1 ? this.#labels[0]! : this.#labels[Math.floor(Math.random() * this.#labels.length)]!;
@@ -260,15 +291,19 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
       kind: record.definition.kind === 'bash' ? 'bash' : 'function', code, args: record.args,
     };
     if (record.hasFiles) task.hasFiles = true;
-    if (record.stdout) task.stdout = record.stdout;
-    if (record.stderr) task.stderr = record.stderr;
+    // Workers in another directory write std streams where the driver means them.
+    const inPlace = (spec: NonNullable<TaskRecord['stdout']>) => (executor.workingDir === undefined || isAbsolute(spec.path) ? spec : { ...spec, path: resolve(spec.path) });
+    if (record.stdout) task.stdout = inPlace(record.stdout);
+    if (record.stderr) task.stderr = inPlace(record.stderr);
     if (record.walltime !== undefined) task.walltime = record.walltime;
     // Parsl gives a task's priority in its resource specification; the keyword wins.
     const priority = record.priority ?? record.resourceSpecification?.['priority'];
     if (typeof priority === 'number') task.priority = priority;
     if (record.resourceSpecification) task.resourceSpecification = record.resourceSpecification;
-    if (record.outputs) {
-      task.outputs = record.outputs.filter((d) => d.file.scheme === 'file').map((d) => d.file.filepath);
+    if (record.outputs) task.outputs = record.outputs.map((d) => d.file.filepath);
+    if (record.staging !== undefined) {
+      if (record.staging.stageIn.length > 0) task.stageIn = record.staging.stageIn;
+      if (record.staging.stageOut.length > 0) task.stageOut = record.staging.stageOut;
     }
     this.logger.info(`Task ${record.id} try ${tryId} launched on executor ${executor.label}`);
     executor.submit(task);
@@ -372,7 +407,15 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     this.#monitor?.tryReturned(taskId, tryId, attempt.endedAt, outcome.ok ? undefined : outcome.error);
     if (outcome.ok) {
       this.logger.info(`Task ${taskId} try ${tryId} completed (exec_done)`);
-      this.#succeed(record, outcome.value);
+      const stageOuts = record.staging?.separateOut;
+      if (stageOuts === undefined || stageOuts.length === 0) {
+        this.#succeed(record, outcome.value);
+        return;
+      }
+      // Its outputs are done once they are where they belong: the future waits for the stage-out.
+      this.#dataManager.stageOut(record.executor!, stageOuts).then(
+        () => this.#succeed(record, outcome.value),
+        (error: Error) => this.#fail(record, error, 'failed'));
       return;
     }
     const code = record.definition.code?.();
@@ -426,6 +469,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     this.#counts.done++;
     record.future.settleValue(value);
     if (record.outputs) for (const output of record.outputs) output.settleValue(output.file as File);
+    if (record.staging) for (const stream of record.staging.streams) stream.settleValue(stream.file);
   }
 
   #fail(record: TaskRecord, error: Error, state: TaskState): void {
@@ -435,6 +479,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if (state !== 'dep_fail') this.logger.info(`Task ${record.id} ${state}: ${error.name}: ${error.message}`);
     record.future.settleError(error);
     if (record.outputs) for (const output of record.outputs) output.settleError(error);
+    if (record.staging) for (const stream of record.staging.streams) stream.settleError(error);
   }
 
   #release(record: TaskRecord): void {

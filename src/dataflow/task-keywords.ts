@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { outputFiles, stdStreamSpec, type AppKeywords } from '../apps/keywords.js';
 import { DataFuture } from '../data/data-future.js';
+import { File } from '../data/file.js';
 import type { TaskRecord } from './task-record.js';
 
 /** Throws BadStdStreamFile or TypeError naming the bad keyword. */
@@ -17,6 +18,11 @@ export function applyKeywords(record: TaskRecord, keywords: AppKeywords, runDir:
   record.stderr = stdStreamSpec('stderr', keywords.stderr, autoPath('stderr'));
   record.future.stdout = record.stdout?.path;
   record.future.stderr = record.stderr?.path;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const spec = keywords[stream];
+    const file = Array.isArray(spec) ? spec[0] : spec;
+    if (file instanceof File) (record.streamFiles ??= []).push({ stream, file });
+  }
   if (keywords.walltime !== undefined) {
     if (typeof keywords.walltime !== 'number' || !(keywords.walltime > 0)) {
       throw new TypeError(`keyword 'walltime' of app ${name} must be a positive number of seconds, got ${String(keywords.walltime)}`);

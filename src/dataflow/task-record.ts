@@ -2,6 +2,8 @@
 import type { AppDefinition } from '../apps/app.js';
 import type { StdStreamSpec } from '../executors/executor.js';
 import type { DataFuture } from '../data/data-future.js';
+import type { File } from '../data/file.js';
+import type { TaskStaging } from '../data/data-manager.js';
 import type { TaskRecordView } from '../config/config.js';
 import type { AppFuture } from './app-future.js';
 
@@ -35,6 +37,10 @@ export class TaskRecord implements TaskRecordView {
   priority: number | undefined;
   resourceSpecification: Record<string, unknown> | undefined;
   outputs: DataFuture[] | undefined;
+  /** `stdout`/`stderr` given as Files (staged out, and DataFutures on the app future). */
+  streamFiles: { stream: 'stdout' | 'stderr'; file: File }[] | undefined;
+  /** Transfers planned for its Files, once its executor is chosen (then pinned to it). */
+  staging: TaskStaging | undefined;
   /** App cache key, for apps with `cache: true` that ran (not reused) in this run. */
   hashsum: string | undefined;
   readonly timeInvoked = Date.now();

@@ -4,6 +4,7 @@
  */
 import { InvalidResourceSpecification } from '../errors.js';
 import type { CodeSpec } from '../serialize/code.js';
+import type { StagingProvider, Transfer } from '../data/staging.js';
 import type { StdStreamSpec } from './runner.js';
 import type { Logger } from '../util/logger.js';
 import type { ExecutorMonitor } from '../monitoring/events.js';
@@ -29,6 +30,9 @@ export interface ExecutorTask {
   resourceSpecification?: Record<string, unknown>;
   /** Whether `args` contain File objects the worker must rebuild. */
   hasFiles?: boolean;
+  /** In-task staging: transfers the worker runs before the app, and after it succeeded. */
+  stageIn?: Transfer[];
+  stageOut?: Transfer[];
 }
 
 export type TaskOutcome = { ok: true; value: unknown } | { ok: false; error: Error };
@@ -54,6 +58,10 @@ export interface ExecutorStatus {
 
 export interface Executor {
   readonly label: string;
+  /** Staging providers for the Files of its tasks; default NoOp, HTTP(S) and FTP as separate tasks. */
+  readonly storageAccess?: readonly StagingProvider[];
+  /** Absolute directory its workers run in, when not the driver's. */
+  readonly workingDir?: string | undefined;
   start(context: ExecutorContext): Promise<void>;
   submit(task: ExecutorTask): void;
   /** Removes a task that has not been handed to a worker yet; true if it was removed. */

@@ -10,6 +10,8 @@ import { dirname } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { AppTimeout, BadStdStreamFile, BashAppNoReturn, BashExitFailure, MissingOutputs } from '../errors.js';
 import { File } from '../data/file.js';
+import type { Transfer } from '../data/staging.js';
+import { runTransfers } from '../data/transfer.js';
 import { loadFunction } from '../serialize/code-loader.js';
 import { toErrorRecord, type ErrorRecord } from '../serialize/errors.js';
 import type { CodeSpec } from '../serialize/code.js';
@@ -32,6 +34,9 @@ export interface WireTask {
   outputs?: string[];
   /** Whether `args` hold Files to rebuild (found by the driver's scan). */
   hasFiles?: boolean;
+  /** In-task staging: transfers to run before the app, and after it succeeded. */
+  stageIn?: Transfer[];
+  stageOut?: Transfer[];
 }
 
 export interface WireResult {
@@ -132,10 +137,12 @@ async function runBash(task: WireTask, fn: AnyFunction): Promise<number> {
 async function runAsync(task: WireTask, fnOrPromise: AnyFunction | Promise<AnyFunction>, pending?: unknown): Promise<WireResult> {
   try {
     const fn = await fnOrPromise;
+    if (task.stageIn) await runTransfers(task.stageIn);
     let value: unknown;
     if (task.kind === 'bash') value = await withWalltime(task, runBash(task, fn));
     else value = await withWalltime(task, Promise.resolve(pending !== undefined ? pending : fn(...task.args)));
     checkOutputs(task);
+    if (task.stageOut) await runTransfers(task.stageOut);
     return { taskId: task.taskId, tryId: task.tryId, ok: true, value };
   } catch (error) {
     return failure(task, error);
@@ -154,7 +161,7 @@ export function runTask(task: WireTask, code: CodeSpec): WireResult | Promise<Wi
   } catch (error) {
     return failure(task, error);
   }
-  if (task.kind === 'bash' || typeof fn !== 'function') return runAsync(task, fn);
+  if (task.kind === 'bash' || typeof fn !== 'function' || task.stageIn || task.stageOut) return runAsync(task, fn);
   let value: unknown;
   try {
     value = fn(...task.args);

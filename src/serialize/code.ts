@@ -8,9 +8,34 @@ import { simple } from 'acorn-walk';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** Where a shipped function's text starts in its module as the runtime compiled it (0-based). */
+export interface SourceOrigin {
+  line: number;
+  column: number;
+}
+
+/**
+ * A name an app shipped by source uses from its script, and how the worker gets it: an
+ * import of the same module, a value (structured clone of it at the call), or a function
+ * (or class, or another app's function) shipped by source itself.
+ */
+export type CapturedBinding =
+  | { kind: 'import'; name: string; specifier: string; url: string | undefined; imported: string }
+  | { kind: 'value'; name: string; value: unknown }
+  | { kind: 'function'; name: string; source: string; origin?: SourceOrigin };
+
 /** What a worker needs to get the function: its source, or a module export to import. */
 export type CodeSpec =
-  | { id: string; kind: 'source'; name: string; source: string; moduleUrl?: string }
+  | {
+    id: string; kind: 'source'; name: string; source: string; moduleUrl?: string;
+    /** What the source uses from its script, in the order the worker must define it. */
+    bindings?: CapturedBinding[];
+    /** The script's variable the app is assigned to: the worker binds the function to it. */
+    bindAs?: string;
+    origin?: SourceOrigin;
+    /** The defining module's source map (without sources' text): stack frames point at the user's file. */
+    sourceMap?: object;
+  }
   | { id: string; kind: 'reference'; name: string; moduleUrl: string; exportName: string };
 
 /** Identifiers a shipped function may use without capturing: the worker provides them. */
@@ -98,10 +123,18 @@ function realpathOrSelf(path: string): string {
 
 // parsl-ts's own frames: its sources and its compiled dist/ (whose source maps may point at src/).
 const OWN_DIRS = [fileURLToPath(new URL('../../src/', import.meta.url)), fileURLToPath(new URL('../../dist/', import.meta.url))];
-const FRAME_LOCATION = /(?:\(|at\s)((?:file:\/\/)?\/[^()]*?):\d+:\d+\)?\s*$/;
+const FRAME_LOCATION = /(?:\(|at\s)((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?\s*$/;
 
-/** File path of the first stack frame outside parsl-ts itself: where `app()` was called. */
-export function callerPath(): string | undefined {
+export interface CallerLocation {
+  /** Real path of the file. */
+  path: string;
+  /** 1-based, as in stack traces (of the original source where source maps are on). */
+  line: number;
+  column: number;
+}
+
+/** The first stack frame outside parsl-ts itself: where `app()` was called. */
+export function callerLocation(): CallerLocation | undefined {
   const stack = new Error().stack ?? '';
   for (const line of stack.split('\n').slice(1)) {
     const match = FRAME_LOCATION.exec(line);
@@ -109,9 +142,14 @@ export function callerPath(): string | undefined {
     let location = match[1]!;
     if (location.startsWith('file://')) location = fileURLToPath(location);
     if (OWN_DIRS.some((dir) => location.startsWith(dir)) || location.startsWith('node:')) continue;
-    return realpathOrSelf(location);
+    return { path: realpathOrSelf(location), line: Number(match[2]), column: Number(match[3]) };
   }
   return undefined;
+}
+
+/** File path of the first stack frame outside parsl-ts itself. */
+export function callerPath(): string | undefined {
+  return callerLocation()?.path;
 }
 
 export function pathToModuleUrl(path: string): string {

@@ -3,6 +3,7 @@
  * back the original class (built-ins and ParslError subclasses), message, stack and fields.
  */
 import { PARSL_ERROR_CLASSES, ParslError } from '../errors.js';
+import { mapShippedFrames } from './shipped-frames.js';
 
 export interface ErrorRecord {
   name: string;
@@ -49,7 +50,8 @@ export function toErrorRecord(thrown: unknown): ErrorRecord {
   const record: ErrorRecord = { name: thrown.name, message: thrown.message, fields };
   const className = (Object.getPrototypeOf(thrown) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
   if (typeof className === 'string' && className !== '' && className !== thrown.name) record.className = className;
-  if (thrown.stack !== undefined) record.stack = thrown.stack;
+  // Frames of code shipped by source point at the user's script, not at compiled code.
+  if (thrown.stack !== undefined) record.stack = mapShippedFrames(thrown.stack);
   if (thrown.cause !== undefined) record.cause = toErrorRecord(thrown.cause);
   if (thrown instanceof ParslError && !Object.hasOwn(PARSL_ERROR_CLASSES, thrown.name)) record.parsl = true;
   return record;

@@ -4,13 +4,12 @@ import { app, bashApp, AppDefinitionError, ParslError, SerializationError } from
 import { withDfk } from '../helpers.js';
 import { loud, baseOf, failCustom, CustomFailure, importBare } from '../fixtures/module-apps.js';
 
-const factor = 10;
-
-test('an entry-script app that captures variables is refused at definition, naming them', () => {
+test('an entry-script app that uses a variable of an enclosing function is refused at definition, naming it', () => {
+  const factor = 10;
   assert.throws(() => app(function scaled(x: number) { return x * factor; }), (error: unknown) => {
     assert.ok(error instanceof AppDefinitionError);
     assert.deepEqual(error.capturedNames, ['factor']);
-    assert.match(error.message, /'factor'/);
+    assert.match(error.message, /'factor' is a variable of an enclosing function/);
     assert.match(error.message, /argument|export/);
     return true;
   });

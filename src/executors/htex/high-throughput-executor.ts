@@ -16,6 +16,7 @@ import { resolveHtexOptions, type HighThroughputExecutorOptions, type ResolvedHt
 import { DEFAULT_MAX_FRAME_BYTES } from './protocol.js';
 import { createSelfSignedCertificate, generateSecret, writeSecretFile } from './security.js';
 import { cliNodeFlags } from '../../util/own-modules.js';
+import type { StagingProvider } from '../../data/staging.js';
 import { walltimeSeconds } from '../../providers/options.js';
 
 export type { HighThroughputExecutorOptions } from './options.js';
@@ -47,6 +48,14 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
     const resolved = resolveHtexOptions(options);
     super(resolved.label, resolved.provider, { blockErrorHandler: resolved.blockErrorHandler });
     this.options = resolved;
+  }
+
+  get storageAccess(): readonly StagingProvider[] {
+    return this.options.storageAccess;
+  }
+
+  get workingDir(): string | undefined {
+    return this.options.workingDir;
   }
 
   /** The interchange's port (after start). */
@@ -131,6 +140,7 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
     ];
     if (o.drainPeriod !== undefined) args.push('--drain-period', String(o.drainPeriod));
     // The manager stops taking tasks before the block's walltime, and says so if killed there.
+    if (o.workingDir !== undefined) args.push('--working-dir', o.workingDir);
     if (this.provider.walltime !== undefined) args.push('--block-walltime', String(walltimeSeconds(this.provider.walltime)));
     if (this.#certPath !== undefined) args.push('--cert-file', this.#certPath);
     if (o.maxFrameBytes !== DEFAULT_MAX_FRAME_BYTES) args.push('--max-frame-bytes', String(o.maxFrameBytes));

@@ -9,6 +9,7 @@
  */
 import { availableParallelism, freemem, hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { AppTimeout, WorkerLost } from '../../errors.js';
@@ -48,6 +49,8 @@ export interface ManagerOptions {
   maxFrameBytes: number;
   /** The parsl-ts version reported at registration (tests of the version check). */
   reportVersion?: string;
+  /** Directory the manager and its workers run in (created if missing); undefined: where started. */
+  workingDir?: string;
 }
 
 /** A worker stuck this long on one task gives back the tasks queued behind it if another worker is idle. */
@@ -109,6 +112,11 @@ export class Manager {
   /** Runs until the manager is told to stop or loses the interchange; resolves with the exit code. */
   run(): Promise<number> {
     const exited = new Promise<number>((resolve) => { this.#exitCode = resolve; });
+    if (this.options.workingDir !== undefined) {
+      // Workers inherit it: tasks' relative paths and staged files land there.
+      mkdirSync(this.options.workingDir, { recursive: true });
+      process.chdir(this.options.workingDir);
+    }
     this.logger.info(`manager ${this.managerId} block ${this.options.blockId}: ${this.count} workers, parsl-ts ${VERSION}, Node ${process.versions.node}`);
     for (let rank = 0; rank < this.count; rank++) this.#workers.push(this.#spawn(rank));
     this.#link.start();

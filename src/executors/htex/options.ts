@@ -1,5 +1,8 @@
 /** HighThroughputExecutor options: Parsl's names in camelCase, defaults and checks in one place. */
+import { resolve } from 'node:path';
 import { ConfigurationError } from '../../errors.js';
+import { storageAccessOption } from '../../data/data-manager.js';
+import type { StagingProvider } from '../../data/staging.js';
 import type { ExecutionProvider } from '../../providers/provider.js';
 import { LocalProvider } from '../../providers/local.js';
 import type { BlockErrorHandler } from '../block-provider-executor.js';
@@ -53,6 +56,14 @@ export interface HighThroughputExecutorOptions {
   maxFrameBytes?: number;
   /** What to do when blocks fail: `true` (default) fails waiting tasks once every block has failed. */
   blockErrorHandler?: boolean | BlockErrorHandler;
+  /** Staging providers for tasks' Files. Default `[NoOpFileStaging, HTTPSeparateTaskStaging, FTPSeparateTaskStaging]`. */
+  storageAccess?: StagingProvider[];
+  /**
+   * Directory managers and workers run in (created if missing; relative to the driver's).
+   * Staged files land there; relative local paths and std streams still mean the driver's.
+   * Default: the directory the provider starts blocks in.
+   */
+  workingDir?: string;
 }
 
 export interface ResolvedHtexOptions {
@@ -72,12 +83,15 @@ export interface ResolvedHtexOptions {
   encrypted: boolean;
   maxFrameBytes: number;
   blockErrorHandler: boolean | BlockErrorHandler;
+  storageAccess: StagingProvider[];
+  /** Absolute. */
+  workingDir: string | undefined;
 }
 
 const KNOWN = new Set<string>([
   'label', 'provider', 'maxWorkersPerNode', 'coresPerWorker', 'memPerWorker', 'prefetchCapacity', 'heartbeatPeriod',
   'heartbeatThreshold', 'drainPeriod', 'address', 'workerPortRange', 'availableAccelerators', 'workerInit', 'encrypted',
-  'maxFrameBytes', 'blockErrorHandler',
+  'maxFrameBytes', 'blockErrorHandler', 'storageAccess', 'workingDir',
 ]);
 
 function fail(label: string, key: string, expected: string, value: unknown): never {
@@ -135,6 +149,8 @@ export function resolveHtexOptions(options: HighThroughputExecutorOptions): Reso
   const handler = options.blockErrorHandler ?? true;
   if (typeof handler !== 'boolean' && typeof handler !== 'function') fail(label, 'blockErrorHandler', 'a boolean or a function', handler);
 
+  if (options.workingDir !== undefined && (typeof options.workingDir !== 'string' || options.workingDir === '')) fail(label, 'workingDir', 'a directory path', options.workingDir);
+
   const maxFrameBytes = positive(label, 'maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, { integer: true });
   if (maxFrameBytes < 1024 || !Number.isFinite(maxFrameBytes)) fail(label, 'maxFrameBytes', 'an integer of at least 1024', maxFrameBytes);
 
@@ -155,5 +171,7 @@ export function resolveHtexOptions(options: HighThroughputExecutorOptions): Reso
     encrypted: options.encrypted ?? false,
     maxFrameBytes,
     blockErrorHandler: handler,
+    storageAccess: storageAccessOption(`HighThroughputExecutor ${label}`, options.storageAccess),
+    workingDir: options.workingDir === undefined ? undefined : resolve(options.workingDir),
   };
 }

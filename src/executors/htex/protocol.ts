@@ -8,6 +8,7 @@
 import { serialize, deserialize } from 'node:v8';
 import type { CodeSpec } from '../../serialize/code.js';
 import type { StdStreamSpec } from '../runner.js';
+import type { Transfer } from '../../data/staging.js';
 
 /** Bumped whenever a frame's meaning changes; peers with another version are refused. */
 export const PROTOCOL_VERSION = 2;
@@ -233,6 +234,8 @@ export interface WireTaskEntry {
   args: unknown[];
   extras: TaskExtras | 0;
 }
+  stageIn?: Transfer[];
+  stageOut?: Transfer[];
 
 const TASK_FIELDS = 6;
 

@@ -41,12 +41,14 @@ export interface FailedTask {
 }
 
 function extrasOf(task: ExecutorTask): TaskExtras | 0 {
-  if (!task.stdout && !task.stderr && !task.hasFiles && !(task.outputs && task.outputs.length > 0)) return 0;
+  if (!task.stdout && !task.stderr && !task.hasFiles && !(task.outputs && task.outputs.length > 0) && !task.stageIn && !task.stageOut) return 0;
   const extras: TaskExtras = {};
   if (task.stdout) extras.stdout = task.stdout;
   if (task.stderr) extras.stderr = task.stderr;
   if (task.outputs && task.outputs.length > 0) extras.outputs = task.outputs;
   if (task.hasFiles) extras.hasFiles = true;
+  if (task.stageIn) extras.stageIn = task.stageIn;
+  if (task.stageOut) extras.stageOut = task.stageOut;
   return extras;
 }
 

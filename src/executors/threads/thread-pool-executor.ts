@@ -15,12 +15,16 @@ import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
 import { ownModuleUrl, threadEntryFor } from '../../util/own-modules.js';
 import { ProcessSampler } from '../../monitoring/resource-sampler.js';
 import type { TryPlacement } from '../../monitoring/events.js';
+import { storageAccessOption } from '../../data/data-manager.js';
+import type { StagingProvider } from '../../data/staging.js';
 
 export interface ThreadPoolExecutorOptions {
   /** Unique name of this executor in the config. Default `'threads'`. */
   label?: string;
   /** Worker threads to run. Default: the number of cores. */
   maxThreads?: number;
+  /** Staging providers for tasks' Files. Default `[NoOpFileStaging, HTTPSeparateTaskStaging, FTPSeparateTaskStaging]`. */
+  storageAccess?: StagingProvider[];
 }
 
 const WORKER_ENTRY = threadEntryFor(ownModuleUrl('./worker.js', import.meta.url));
@@ -114,12 +118,15 @@ function toWireTask(task: ExecutorTask): WireTask {
   if (task.walltime !== undefined) wire.walltime = task.walltime;
   if (task.outputs && task.outputs.length > 0) wire.outputs = task.outputs;
   if (task.hasFiles) wire.hasFiles = true;
+  if (task.stageIn) wire.stageIn = task.stageIn;
+  if (task.stageOut) wire.stageOut = task.stageOut;
   return wire;
 }
 
 export class ThreadPoolExecutor implements Executor {
   readonly label: string;
   readonly maxThreads: number;
+  readonly storageAccess: readonly StagingProvider[];
   #context: ExecutorContext | undefined;
   #slots: ThreadSlot[] = [];
   #queue = new PriorityQueue<ExecutorTask>();
@@ -138,6 +145,7 @@ export class ThreadPoolExecutor implements Executor {
     if (!Number.isInteger(this.maxThreads) || this.maxThreads < 1) {
       throw new ConfigurationError(`ThreadPoolExecutor ${this.label}: maxThreads must be a positive integer, got ${options.maxThreads}`, 'maxThreads');
     }
+    this.storageAccess = storageAccessOption(`ThreadPoolExecutor ${this.label}`, options.storageAccess);
   }
 
   async start(context: ExecutorContext): Promise<void> {
