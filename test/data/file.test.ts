@@ -44,3 +44,23 @@ test('a File survives structured cloning and is rebuilt', () => {
 test('an empty path is refused', () => {
   assert.throws(() => new File(''), TypeError);
 });
+
+test('rsync, host:path and zip Files; a malformed URL is an error naming it at new File()', () => {
+  const ssh = new File('user@example.org:data/in.txt');
+  assert.equal(ssh.scheme, 'rsync');
+  assert.equal(ssh.netloc, 'user@example.org');
+  assert.equal(ssh.path, 'data/in.txt');
+  assert.equal(ssh.filepath, 'in.txt');
+  const host = new File('node1:/srv/x.csv');
+  assert.equal(host.scheme, 'rsync');
+  assert.equal(host.netloc, 'node1');
+  assert.equal(`${host}`, 'x.csv');
+  const zip = new File('zip:/tmp/a/archive.zip/inside/m.txt');
+  assert.equal(zip.scheme, 'zip');
+  assert.equal(zip.path, '/tmp/a/archive.zip/inside/m.txt');
+  assert.equal(zip.filename, 'm.txt');
+  assert.equal(new File('plain:name.txt').scheme, 'file', 'a colon alone does not make a host');
+  for (const bad of ['http://', 'https://exa mple.org/a', 'rsync:///no-host/a.txt', 'http:/x/y.txt', 'zip:/tmp/no-member.zip', 'https://example.org/']) {
+    assert.throws(() => new File(bad), (error: unknown) => error instanceof TypeError && error.message.includes(`'${bad}'`), bad);
+  }
+});
