@@ -102,7 +102,8 @@ export const TABLES = {
     ],
     key: ['run_id', 'task_id', 'try_id'],
     indexes: [
-      ['run_id', 'task_try_time_running'], ['run_id', 'hostname'], ['run_id', 'block_id'],
+      // with task_executor: tries per block (dashboard) read the index alone
+      ['run_id', 'task_try_time_running'], ['run_id', 'hostname'], ['run_id', 'block_id', 'task_executor'],
     ],
   },
   status: {
