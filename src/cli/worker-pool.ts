@@ -23,6 +23,7 @@ interface WorkerPoolFlags {
   maxFrameBytes?: string;
   reportVersion?: string;
   workingDir?: string;
+  monitoring?: string;
 }
 
 function number(flag: string, text: string, { integer = false, min = 0 } = {}): number {
@@ -54,6 +55,7 @@ export function workerPoolCommand(): Command {
     .option('--working-dir <dir>', 'directory to run the manager and its workers in (created if missing)')
     .addOption(new Option('--max-frame-bytes <n>', 'cap on one frame').hideHelp())
     .addOption(new Option('--report-version <v>', 'parsl-ts version to report (tests)').hideHelp())
+    .option('--monitoring <interval>', 'report task start times and resource samples every <interval> seconds (0: no samples) for monitoring')
     .action(async (flags: WorkerPoolFlags) => {
       const { Manager } = await import('../executors/htex/manager.js');
       const { readSecret } = await import('../executors/htex/security.js');
@@ -84,8 +86,9 @@ export function workerPoolCommand(): Command {
           logDir: flags.logDir,
           maxFrameBytes: flags.maxFrameBytes === undefined ? DEFAULT_MAX_FRAME_BYTES : number('max-frame-bytes', flags.maxFrameBytes, { integer: true, min: 1024 }),
           reportVersion: flags.reportVersion,
-        });
           workingDir: flags.workingDir,
+          monitoringInterval: flags.monitoring === undefined ? undefined : number('monitoring', flags.monitoring, { min: 0 }),
+        });
       } catch (error) {
         process.stderr.write(`parsl-ts worker-pool: ${(error as Error).message}\n`);
         process.exit(2);

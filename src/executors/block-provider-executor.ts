@@ -235,11 +235,13 @@ export abstract class BlockProviderExecutor implements Executor {
       block.jobId = jobId;
       this.#byJobId.set(jobId, block);
       this.#log('info', `block ${blockId} submitted as job ${jobId}`);
+      this.#recordBlock(block);
       return blockId;
     } catch (error) {
       block.state = 'failed';
       block.message = `failed to start block ${blockId}: ${(error as Error).message}`;
       this.#log('error', block.message);
+      this.#recordBlock(block);
       return undefined;
     } finally {
       this.#submitsInFlight.delete(submit);
@@ -328,6 +330,16 @@ export abstract class BlockProviderExecutor implements Executor {
     const detail = [status.exitCode === undefined ? '' : `exit code ${status.exitCode}`, status.message ?? ''].filter(Boolean).join(', ');
     this.#log(status.state === 'failed' ? 'error' : 'info',
       `block ${block.blockId} (job ${block.jobId ?? '-'}) ${previous} -> ${status.state}${detail ? ` (${detail})` : ''}`);
+    this.#recordBlock(block);
+  }
+
+  /** Monitoring: a `block` row for the block's new state; why it failed, when it did. */
+  #recordBlock(block: BlockRecord): void {
+    const monitor = this.context?.monitor;
+    if (monitor === undefined) return;
+    const failed = block.state === 'failed' || block.state === 'missing' || (block.state === 'timeout' && !block.registered);
+    const message = failed || block.state === 'cancelled' ? describeFailedBlocks([block]) : block.message;
+    monitor.blockState(this.label, block.blockId, block.jobId, block.state, message, Date.now());
   }
 
   #runErrorHandler(): void {

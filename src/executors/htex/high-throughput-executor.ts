@@ -84,6 +84,7 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
       handshakeTimeoutMs: Math.min(10_000, heartbeatThreshold * 1000),
       logger: context.logger,
       deliver: (taskId, tryId, outcome) => this.#delivered(taskId, tryId, outcome),
+      monitor: context.monitor,
     });
     this.#interchange.setReferenced(false);
     await this.#interchange.listen();
@@ -139,12 +140,14 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
       '--log-dir', this.#dir,
     ];
     if (o.drainPeriod !== undefined) args.push('--drain-period', String(o.drainPeriod));
-    // The manager stops taking tasks before the block's walltime, and says so if killed there.
     if (o.workingDir !== undefined) args.push('--working-dir', o.workingDir);
+    // The manager stops taking tasks before the block's walltime, and says so if killed there.
     if (this.provider.walltime !== undefined) args.push('--block-walltime', String(walltimeSeconds(this.provider.walltime)));
     if (this.#certPath !== undefined) args.push('--cert-file', this.#certPath);
     if (o.maxFrameBytes !== DEFAULT_MAX_FRAME_BYTES) args.push('--max-frame-bytes', String(o.maxFrameBytes));
     if (o.availableAccelerators.length > 0) args.push('--available-accelerators', ...o.availableAccelerators);
+    const monitor = this.context?.monitor;
+    if (monitor !== undefined) args.push('--monitoring', String(monitor.resourceInterval));
     const command = args.map(shellQuote).join(' ');
     return o.workerInit.trim() === '' ? command : `${o.workerInit}\n${command}`;
   }

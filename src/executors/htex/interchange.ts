@@ -14,9 +14,10 @@ import { PriorityQueue } from '../../util/priority-queue.js';
 import type { Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
 import type { ExecutorTask, TaskOutcome } from '../executor.js';
+import type { ExecutorMonitor } from '../../monitoring/events.js';
 import { FrameLink } from './link.js';
 import {
-  MessageType, ProtocolError, decodeResultBody, frame, frameHeader, jsonFrame, parseJson, readIds, readResultHeader,
+  MessageType, ProtocolError, decodeMonitoring, decodeResultBody, frame, frameHeader, jsonFrame, parseJson, readIds, readResultHeader,
   type RegisterMessage, type RegisteredMessage,
 } from './protocol.js';
 import { NonceCache, serverHandshake, type TlsMaterial } from './security.js';
@@ -39,6 +40,8 @@ export interface InterchangeOptions {
   logger: Logger;
   /** Every task that leaves the interchange (result or failure) goes through here once. */
   deliver: (taskId: number, tryId: number, outcome: TaskOutcome) => void;
+  /** Monitoring on: tries running, resource samples and managers are reported here. */
+  monitor?: ExecutorMonitor | undefined;
 }
 
 /** A manager whose link drops has this long (at most heartbeatThreshold) to reconnect before its tasks fail. */
@@ -229,6 +232,7 @@ export class Interchange {
       registeredAt: Date.now(), idleSince: Date.now(), nodeVersion: message.nodeVersion, parslVersion: message.parslVersion,
       link, inFlight: new Map(), knownCodes: new Set(), lastHeard: Date.now(), lost: false,
       connected: true, reconnectTimer: undefined, resultFrames: 0, acked: 0, reclaiming: false,
+      cpuCount: Number(message.cpuCount) || 0, totalMemory: Number(message.totalMemory) || 0,
     };
     this.#managers.set(manager.managerId, manager);
     this.#registeredBlocks.add(manager.blockId);
@@ -237,7 +241,28 @@ export class Interchange {
     this.options.logger.info(`interchange ${this.options.label}: manager ${manager.managerId} registered from ${peer} `
       + `(block ${manager.blockId}, host ${manager.hostname}, ${manager.workerCount} workers, capacity ${manager.capacity})`
       + (message.holding === undefined ? '' : ' again, as a new manager (it had been declared lost)'));
+    this.#reportNode(manager);
     this.#scheduleDispatch();
+  }
+
+  /** Monitoring: the manager as a `node` row (active while it is known here). */
+  #reportNode(manager: ManagerRecord): void {
+    this.options.monitor?.node({
+      executorLabel: this.options.label, uid: manager.managerId, hostname: manager.hostname, blockId: manager.blockId,
+      cpuCount: manager.cpuCount ?? 0, totalMemory: manager.totalMemory ?? 0, workerCount: manager.workerCount,
+      active: !manager.lost, nodeVersion: manager.nodeVersion, registeredAt: manager.registeredAt, lastHeartbeat: manager.lastHeard,
+    });
+  }
+
+  /** Monitoring: when tries started on the manager's workers, and their resource samples. */
+  #onMonitoring(manager: ManagerRecord, payload: Buffer): void {
+    const report = decodeMonitoring(payload);
+    const monitor = this.options.monitor;
+    if (monitor === undefined) return;
+    const placement = { hostname: manager.hostname, blockId: manager.blockId, managerId: manager.managerId, workerId: String(report.rank) };
+    const started = report.started;
+    for (let i = 0; i + 2 < started.length; i += 3) monitor.tryRunning(started[i]!, started[i + 1]!, started[i + 2]!, placement);
+    if (report.samples.length > 0) monitor.resourceSamples(report.samples, manager.hostname);
   }
 
   /**
@@ -269,6 +294,7 @@ export class Interchange {
     if (manager.inFlight.size === 0) manager.idleSince ??= Date.now();
     this.#attach(manager, link, true);
     if (manager.held) link.send(frame(MessageType.Drain));
+    this.#reportNode(manager);
     this.options.logger.warn(`interchange ${this.options.label}: manager ${manager.managerId} reconnected from ${peer}; `
       + `${manager.inFlight.size} task(s) still with it${requeued > 0 ? `, ${requeued} that never reached it queued again` : ''}`);
     this.#scheduleDispatch();
@@ -292,6 +318,7 @@ export class Interchange {
       case MessageType.Results: manager.resultFrames++; this.#onResults(manager, payload); return;
       case MessageType.Heartbeat: return;
       case MessageType.Returned: this.#onReturned(manager, readIds(payload)); return;
+      case MessageType.Monitoring: this.#onMonitoring(manager, payload); return;
       case MessageType.Capacity:
         if (payload.length !== 4) throw new ProtocolError('malformed capacity');
         manager.capacity = payload.readUInt32BE(0);
@@ -404,6 +431,7 @@ export class Interchange {
     this.#managers.delete(manager.managerId);
     const index = this.#rotation.indexOf(manager);
     if (index >= 0) this.#rotation.splice(index, 1);
+    this.#reportNode(manager);
   }
 
   /** Fails the manager's tasks with ManagerLost (the DFK retries them if it may). */
@@ -432,6 +460,7 @@ export class Interchange {
       } else if (manager.connected) {
         this.#ack(manager);
         manager.link.send(beat);
+        this.#reportNode(manager);
       }
     }
   }

@@ -7,7 +7,7 @@
  * `drainPeriod`, reconnects when its link drops (its tasks keep running), and exits with
  * its workers when the interchange is gone: nothing heard from it for heartbeatThreshold.
  */
-import { availableParallelism, freemem, hostname } from 'node:os';
+import { availableParallelism, freemem, hostname, totalmem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +51,8 @@ export interface ManagerOptions {
   reportVersion?: string;
   /** Directory the manager and its workers run in (created if missing); undefined: where started. */
   workingDir?: string;
+  /** Monitoring on: workers report start times, and resource samples every this many seconds (0: none). */
+  monitoringInterval?: number;
 }
 
 /** A worker stuck this long on one task gives back the tasks queued behind it if another worker is idle. */
@@ -131,6 +133,7 @@ export class Manager {
     this.#capacitySent = capacity;
     const message: RegisterMessage = {
       managerId: this.managerId, blockId: this.options.blockId, hostname: hostname(), pid: process.pid,
+      cpuCount: availableParallelism(), totalMemory: totalmem(),
       workerCount: this.count, capacity, nodeVersion: process.versions.node,
       parslVersion: this.options.reportVersion ?? VERSION, accelerators: this.options.availableAccelerators,
     };
@@ -251,7 +254,7 @@ export class Manager {
     const env = workerEnv({
       rank, count: this.count, poolId: this.managerId, blockId: this.options.blockId,
       accelerator: accelerators.length > 0 ? accelerators[rank % accelerators.length] : undefined,
-      maxFrameBytes: this.options.maxFrameBytes,
+      maxFrameBytes: this.options.maxFrameBytes, monitoringInterval: this.options.monitoringInterval,
     });
     const id = this.#nextRank++;
     const worker: WorkerProcess = new WorkerProcess(rank, env, this.options.maxFrameBytes,
@@ -272,6 +275,10 @@ export class Manager {
     }
     if (type === MessageType.Returned) {
       this.#onReturned(worker, readIds(payload));
+      return;
+    }
+    if (type === MessageType.Monitoring) {
+      this.#link.send(frame(MessageType.Monitoring, payload)); // relayed as is, in order with the results
       return;
     }
     if (type !== MessageType.Results) return;

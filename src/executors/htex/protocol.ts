@@ -17,6 +17,8 @@ export const MAGIC = 0x50545348; // 'PTSH'
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /** How a manager tells its workers the frame cap (results bigger than it fail alone). */
 export const MAX_FRAME_ENV = 'PARSL_HTEX_MAX_FRAME_BYTES';
+/** Set in a worker's environment when monitoring is on: seconds between resource samples, 0 for none. */
+export const MONITORING_ENV = 'PARSL_MONITORING_INTERVAL';
 /** Cap before a peer has authenticated: handshake frames are tiny. */
 export const HANDSHAKE_MAX_FRAME_BYTES = 256;
 
@@ -61,6 +63,12 @@ export const enum MessageType {
   Reclaim = 41,
   /** Worker → manager, manager → interchange: u32 ids of the tasks given back (they will not run there). */
   Returned = 42,
+  /**
+   * Worker → manager → interchange (relayed as is), only when monitoring is on: when tasks
+   * started and resource samples of running tries (encodeMonitoring). Sent before the
+   * results of the same tasks.
+   */
+  Monitoring = 43,
 }
 
 /** Raised for any frame a peer should not have sent; the connection is then dropped. */
@@ -182,6 +190,9 @@ export function readIds(payload: Buffer): number[] {
 
 export interface RegisterMessage {
   managerId: string;
+  /** The node's cores and memory in bytes (for monitoring; absent from older managers). */
+  cpuCount?: number;
+  totalMemory?: number;
   blockId: string;
   hostname: string;
   pid: number;
@@ -223,6 +234,8 @@ export interface TaskExtras {
   stderr?: StdStreamSpec;
   outputs?: string[];
   hasFiles?: boolean;
+  stageIn?: Transfer[];
+  stageOut?: Transfer[];
 }
 
 /** A task as managers and workers see it. `walltime` in seconds, -1 for none. */
@@ -234,8 +247,6 @@ export interface WireTaskEntry {
   args: unknown[];
   extras: TaskExtras | 0;
 }
-  stageIn?: Transfer[];
-  stageOut?: Transfer[];
 
 const TASK_FIELDS = 6;
 
@@ -323,6 +334,33 @@ export function decodeResultBody(payload: Buffer, header: ResultBatchHeader): un
   }
   if (!Array.isArray(body) || body.length !== header.count * 3) throw new ProtocolError('malformed result batch body');
   return body;
+}
+
+// ---------------------------------------------------------------- monitoring
+
+/** What a worker reports for monitoring: its rank, `[taskId, tryId, startedAt ms, …]`, flat resource samples. */
+export interface MonitoringReport {
+  rank: number;
+  started: number[];
+  samples: number[];
+}
+
+/** A Monitoring frame: `v8.serialize([rank, started, samples])`. */
+export function encodeMonitoring(report: MonitoringReport): Buffer {
+  return frame(MessageType.Monitoring, serialize([report.rank, report.started, report.samples]));
+}
+
+export function decodeMonitoring(payload: Buffer): MonitoringReport {
+  let decoded: unknown;
+  try {
+    decoded = deserialize(payload);
+  } catch (error) {
+    throw new ProtocolError(`malformed monitoring report: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3 || typeof decoded[0] !== 'number' || !Array.isArray(decoded[1]) || !Array.isArray(decoded[2])) {
+    throw new ProtocolError('malformed monitoring report');
+  }
+  return { rank: decoded[0], started: decoded[1] as number[], samples: decoded[2] as number[] };
 }
 
 export function serializeValue(value: unknown): Buffer {

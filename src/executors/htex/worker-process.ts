@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { FrameLink } from './link.js';
 import { SECRET_ENV } from './security.js';
-import { MAX_FRAME_ENV, type FrameHandler, type WireTaskEntry } from './protocol.js';
+import { MAX_FRAME_ENV, MONITORING_ENV, type FrameHandler, type WireTaskEntry } from './protocol.js';
 import { ownModuleUrl, processArgsFor } from '../../util/own-modules.js';
 
 const WORKER_ARGS = processArgsFor(ownModuleUrl('./worker.js', import.meta.url));
@@ -26,6 +26,8 @@ export interface WorkerEnvironment {
   accelerator: string | undefined;
   /** The frame cap, so that a worker fails a too-big result instead of sending it. */
   maxFrameBytes?: number;
+  /** Monitoring on: seconds between resource samples (0: only report when tasks start). */
+  monitoringInterval?: number;
 }
 
 export function workerEnv(spec: WorkerEnvironment, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -38,6 +40,7 @@ export function workerEnv(spec: WorkerEnvironment, base: NodeJS.ProcessEnv = pro
   };
   delete env[SECRET_ENV]; // workers talk only to their manager: they never need the secret
   if (spec.maxFrameBytes !== undefined) env[MAX_FRAME_ENV] = String(spec.maxFrameBytes);
+  if (spec.monitoringInterval !== undefined) env[MONITORING_ENV] = String(spec.monitoringInterval);
   if (spec.accelerator !== undefined) for (const name of ACCELERATOR_ENV) env[name] = spec.accelerator;
   return env;
 }

@@ -15,9 +15,10 @@ import { runTask, type WireResult, type WireTask } from '../runner.js';
 import { serialTaskLoop } from '../serial-task-loop.js';
 import { FrameLink } from './link.js';
 import {
-  DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_ENV, MessageType, decodeTaskBatch, encodeResultBatch, frame, idsFrame, readIds,
+  DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_ENV, MONITORING_ENV, MessageType, decodeTaskBatch, encodeMonitoring, encodeResultBatch, frame, idsFrame, readIds,
   type CodeEntry, type WireTaskEntry,
 } from './protocol.js';
+import { ownModuleUrl, threadEntryFor } from '../../util/own-modules.js';
 
 const maxFrameBytes = Number(process.env[MAX_FRAME_ENV]) || DEFAULT_MAX_FRAME_BYTES;
 
@@ -32,6 +33,38 @@ const givenBack = new Set<number>();
 /** What runEntry answers for a task given back; record() drops it. */
 const GIVEN_BACK: WireResult = { taskId: -1, tryId: -1, ok: true, value: undefined };
 const enqueue = serialTaskLoop<WireTaskEntry>(runEntry, { record, flush: sendResults });
+
+// Monitoring (only when the manager says so): start times of tasks, and resource samples
+// taken by a sampler thread while a try runs; both go to the manager before the results.
+const monitoringInterval = process.env[MONITORING_ENV] === undefined ? undefined : Number(process.env[MONITORING_ENV]);
+const rank = Number(process.env['PARSL_WORKER_RANK'] ?? 0);
+/** `[taskId, tryId, startedAt, …]` not yet sent; undefined when monitoring is off. */
+let startedOut: number[] | undefined = monitoringInterval === undefined ? undefined : [];
+let samplesOut: number[] = [];
+let monitoringScheduled = false;
+/** The try running now, read by the sampler thread: [taskId (-1: none), tryId]. */
+const running = new Int32Array(new SharedArrayBuffer(8));
+running[0] = -1;
+if (monitoringInterval !== undefined && monitoringInterval > 0) {
+  const entry = threadEntryFor(ownModuleUrl('../../monitoring/sampler-thread.js', import.meta.url));
+  const sampler = new Worker(entry.script, {
+    workerData: { ...entry.workerData, pid: process.pid, intervalMs: monitoringInterval * 1000, running }, stdout: false, stderr: false,
+  });
+  sampler.unref();
+  sampler.on('message', (sample: number[]) => {
+    for (const value of sample) samplesOut.push(value);
+    if (!monitoringScheduled) { monitoringScheduled = true; setImmediate(sendMonitoring); }
+  });
+  sampler.on('error', (error) => process.stderr.write(`parsl-ts worker ${rank}: resource sampler failed: ${error.message}\n`));
+}
+
+function sendMonitoring(): void {
+  monitoringScheduled = false;
+  if (startedOut === undefined || (startedOut.length === 0 && samplesOut.length === 0)) return;
+  link.send(encodeMonitoring({ rank, started: startedOut, samples: samplesOut }));
+  startedOut = [];
+  samplesOut = [];
+}
 
 const link = new FrameLink(new Socket({ fd: 3, readable: true, writable: true }), maxFrameBytes, onFrame, (error) => {
   process.stderr.write(`parsl-ts worker ${process.env['PARSL_WORKER_RANK']}: link to manager failed: ${error.message}\n`);
@@ -82,6 +115,7 @@ function toWireTask(entry: WireTaskEntry): WireTask {
 
 function record(result: WireResult): void {
   if (result === GIVEN_BACK) return;
+  if (startedOut !== undefined) Atomics.store(running, 0, -1);
   outIds.push(result.taskId);
   outBody.push(result.tryId, result.ok ? 1 : 0, result.ok ? result.value : result.error);
 }
@@ -104,6 +138,7 @@ function encodeBody(): Buffer {
 
 function sendResults(busyMs: number): void {
   if (outIds.length === 0) return;
+  if (startedOut !== undefined) sendMonitoring();
   let body = encodeBody();
   if (body.length + 64 + 4 * outIds.length > maxFrameBytes) {
     // Too big for one frame: send one result per frame, failing any that alone is too big.
@@ -126,6 +161,11 @@ function sendResults(busyMs: number): void {
 function runEntry(entry: WireTaskEntry): WireResult | Promise<WireResult> {
   started++;
   if (givenBack.size > 0 && givenBack.delete(entry.taskId)) return GIVEN_BACK;
+  if (startedOut !== undefined) {
+    startedOut.push(entry.taskId, entry.tryId, Date.now());
+    Atomics.store(running, 1, entry.tryId);
+    Atomics.store(running, 0, entry.taskId);
+  }
   const code = codes.get(entry.codeIndex);
   if (code === undefined) {
     return { taskId: entry.taskId, tryId: entry.tryId, ok: false, error: toErrorRecord(new Error(`worker has no code #${entry.codeIndex}`)) };
