@@ -1,6 +1,7 @@
 /** `parsl-ts <command>`: one file per command under cli/. */
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { dashboardCommand } from './dashboard.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { versionCommand } from './version.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   program.addCommand(statusCommand());
   program.addCommand(versionCommand());
   program.addCommand(workerPoolCommand());
+  program.addCommand(dashboardCommand());
   return program;
 }
 
