@@ -23,6 +23,7 @@ const groups: Record<string, Group | undefined> = {
   htex: await optionalGroup('./htex.ts', 'htexBenchmarks'),
   memory: memoryBenchmarks,
   startup: startupBenchmarks,
+  dashboard: await optionalGroup('./dashboard.ts', 'dashboardBenchmarks'),
 };
 
 /** Driver memory for 1,000,000 pending no-op tasks (each case in a fresh process). */
