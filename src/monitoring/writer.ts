@@ -40,7 +40,8 @@ function isTransient(error: unknown): boolean {
 
 function describe(error: unknown): string {
   const err = error as { message?: string; code?: string };
-  return `${err.code ? `${err.code}: ` : ''}${err.message ?? String(error)}`;
+  const message = err.message ?? String(error);
+  return err.code && !message.startsWith(err.code) ? `${err.code}: ${message}` : message;
 }
 
 async function drain(): Promise<void> {

@@ -1,0 +1,109 @@
+/**
+ * The monitoring database under stress: a reader holding a read transaction open, a
+ * database locked by another writer, a database that cannot be created. The workflow always
+ * completes; the error is logged once with its cause; nothing is lost that could be written.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { app, load, ThreadPoolExecutor, type DataFlowKernel } from '../../src/index.js';
+import { tempDir } from '../helpers.js';
+
+const square = app(function square(x: number) { return x * x; });
+
+async function monitoredRun(dir: string, dbUrl?: string): Promise<DataFlowKernel> {
+  return load({
+    executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 })], runDir: join(dir, 'runinfo'),
+    monitoring: { dbUrl, resourceMonitoringEnabled: false },
+  });
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const count = (db: Database.Database, sql: string, ...params: unknown[]) => (db.prepare(sql).get(...params) as { n: number }).n;
+
+test('a reader holding a read transaction open (as a sqlite3 shell would) neither blocks nor loses a write', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const path = join(dir, 'runinfo', 'monitoring.db');
+  const dfk = await monitoredRun(dir);
+  const reader = new Database(path, { fileMustExist: false, timeout: 0 });
+  const watcher = new Database(path, { timeout: 0 });
+  try {
+    await until(() => { try { return count(watcher, 'SELECT count(*) AS n FROM workflow') === 1; } catch { return false; } }, 'the workflow row');
+    reader.exec('BEGIN');
+    const before = count(reader, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId);
+    const first = await Promise.all(Array.from({ length: 500 }, (_, i) => square(i)));
+    assert.equal(first[499], 499 * 499);
+    // Writes go on while the read transaction is open: a fresh connection sees them.
+    await until(() => count(watcher, "SELECT count(*) AS n FROM task WHERE run_id = ? AND task_status_name = 'exec_done'", dfk.runId) === 500, '500 tasks written while a reader holds its snapshot');
+    // The reader keeps its consistent snapshot.
+    assert.equal(count(reader, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId), before);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => square(i)));
+    await dfk.cleanup(); // the reader still holds its transaction
+    reader.exec('COMMIT');
+    assert.equal(count(reader, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId), 1000);
+    assert.equal(count(reader, "SELECT count(*) AS n FROM status WHERE run_id = ? AND task_status_name = 'exec_done'", dfk.runId), 1000);
+    assert.ok(count(reader, 'SELECT count(*) AS n FROM workflow WHERE run_id = ? AND time_completed IS NOT NULL', dfk.runId) === 1);
+    assert.doesNotMatch(readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8'), /monitoring: cannot write/);
+  } finally {
+    reader.close();
+    watcher.close();
+    await dfk.cleanup();
+  }
+});
+
+test('a database locked by another writer: the workflow completes, the error is logged once, and the rows arrive once the lock is released', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const path = join(dir, 'runinfo', 'monitoring.db');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(dir, 'runinfo'), { recursive: true });
+  const locker = new Database(path);
+  locker.pragma('journal_mode = WAL');
+  locker.exec('BEGIN EXCLUSIVE');
+  const dfk = await monitoredRun(dir);
+  try {
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => square(i)));
+      await new Promise((resolve) => setTimeout(resolve, 150)); // several flushes, each refused
+    }
+    const log = () => readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+    await until(() => /monitoring: cannot write/.test(log()), 'the error in parsl.log');
+    locker.exec('COMMIT');
+    await dfk.cleanup();
+    const text = log();
+    assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, 'logged once');
+    assert.match(text, /monitoring: cannot write to the database .*monitoring\.db: SQLITE_BUSY/);
+    assert.match(text, /monitoring: the database .* is written again/);
+    assert.equal(count(locker, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId), 200);
+  } finally {
+    if (locker.inTransaction) locker.exec('COMMIT');
+    locker.close();
+    await dfk.cleanup();
+  }
+});
+
+test('a database that cannot be created: the workflow completes, the cause is logged once, cleanup returns', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'not-a-directory'), '');
+  const dfk = await monitoredRun(dir, join(dir, 'not-a-directory', 'monitoring.db'));
+  try {
+    for (let round = 0; round < 3; round++) {
+      assert.equal((await Promise.all(Array.from({ length: 50 }, (_, i) => square(i))))[7], 49);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  } finally {
+    await dfk.cleanup();
+  }
+  const text = readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+  assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, 'logged once');
+  assert.match(text, /monitoring: cannot write to the database .*not-a-directory\/monitoring\.db: (ENOTDIR|EEXIST)/);
+  assert.match(text, /monitoring: gave up waiting for the database/);
+});
