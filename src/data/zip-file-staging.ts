@@ -4,7 +4,8 @@
  * (created if missing), each as a separate staging task. The member lands under its own
  * path, in the working directory if the executor has one.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { StagingError } from '../errors.js';
 import type { File } from './file.js';
 import { stagedPath, type StagingPlan, type StagingProvider, type StagingTarget } from './staging.js';
@@ -32,7 +33,10 @@ export class ZipFileStaging implements StagingProvider {
     return this.#plan(file, target, 'zipExtract');
   }
 
+  /** Also makes the member's directory, so that the app can write it (as Parsl does). */
   stageOut(file: File, target: StagingTarget): StagingPlan {
-    return this.#plan(file, target, 'zipStore');
+    const plan = this.#plan(file, target, 'zipStore');
+    mkdirSync(dirname(resolve(file.filepath)), { recursive: true });
+    return plan;
   }
 }
