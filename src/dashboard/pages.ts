@@ -51,7 +51,7 @@ export function workflowsPage(): string {
   return layout({
     title: 'Workflows',
     script: 'workflows.js',
-    body: section('workflows', 'Workflows', '<table class="grid" id="workflows-table"><thead><tr><th>Workflow</th><th>State</th><th>Began</th><th>Duration</th><th>Tasks</th><th>Done</th><th>Failed</th><th>Host</th><th>User</th><th>Run dir</th></tr></thead><tbody></tbody></table>'),
+    body: section('workflows', 'Workflows', '<table class="grid" id="workflows-table"><thead><tr><th>Workflow</th><th>State</th><th>Began</th><th>Duration</th><th class="num">Tasks</th><th class="num">Done</th><th class="num">Failed</th><th>Host</th><th>User</th><th>Run dir</th></tr></thead><tbody></tbody></table>'),
   });
 }
 
@@ -68,7 +68,7 @@ export function workflowPage(runId: string): string {
 <section class="panel head"><h1 id="wf-title">Workflow</h1><div id="wf-meta" class="meta"></div>
 <p><a id="blocks-link" href="${escapeHtml(base)}/blocks">Blocks and nodes →</a></p></section>
 <section class="panel"><div id="counts" class="counts"></div></section>
-${section('apps', 'Apps', '<table class="grid" id="apps-table"><thead><tr><th>App</th><th>Tasks</th><th>Done</th><th>Failed</th><th>Dep. failed</th><th>Mean run time</th><th>p95 run time</th></tr></thead><tbody></tbody></table>')}
+${section('apps', 'Apps', '<table class="grid" id="apps-table"><thead><tr><th>App</th><th class="num">Tasks</th><th class="num">Done</th><th class="num">Failed</th><th class="num">Dep. failed</th><th class="num">Mean run time</th><th class="num">p95 run time</th></tr></thead><tbody></tbody></table>')}
 ${section('timeline', 'Task timeline', '<div class="chart tall" id="timeline-chart"></div>')}
 ${section('over-time', 'Tasks over time', '<div class="chart" id="over-time-chart"></div>')}
 ${section('resources', 'Resources', `<div class="quad">

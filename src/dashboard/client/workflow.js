@@ -160,7 +160,7 @@ function resourceChart(id, title, series, times, format) {
     grid: { left: 70, right: 20, top: 56, bottom: 30 },
     xAxis: { type: 'time' },
     yAxis: { type: 'value', axisLabel: { formatter: format } },
-    series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, connectNulls: false, data: s.values.map((v, i) => [times[i], v]) })),
+    series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: s.values.filter((v) => v !== null).length < 30, connectNulls: true, data: s.values.map((v, i) => [times[i], v]) })),
   }, { replaceMerge: ['series'] });
 }
 
@@ -217,9 +217,13 @@ async function loadGraph() {
     ],
     layout: { name: 'breadthfirst', directed: true, spacingFactor: data.grouped ? 1.4 : 1.1, padding: 10 },
   });
-  // Left to right reads like the workflow: breadthfirst stacks levels top-down, so turn it.
-  cy.nodes().positions((node) => ({ x: node.position('y'), y: node.position('x') }));
-  cy.fit(undefined, 20);
+  // A long chain of levels reads better left to right in this wide box: turn a tall layout.
+  const box = cy.elements().boundingBox();
+  if (box.h > box.w) {
+    cy.nodes().positions((node) => ({ x: node.position('y'), y: node.position('x') }));
+    cy.fit(undefined, 30);
+  }
+  if (cy.zoom() > 1.5) cy.zoom({ level: 1.5, position: { x: (box.x1 + box.x2) / 2, y: (box.y1 + box.y2) / 2 } }).center();
   cy.on('tap', 'node[taskId]', (event) => { window.location.href = taskLink(event.target.data('taskId')); });
   window.dashboardGraph = cy;
   container.dataset.nodes = String(data.nodes.length);

@@ -142,7 +142,8 @@ export async function resourcesOverTime(db: DashboardDatabase, runId: string): P
   if (span === undefined) return undefined;
   const [first] = await db.all('SELECT resource_monitoring_interval AS i FROM resource WHERE run_id = ? LIMIT 1', [runId]);
   const interval = numOrNull(first?.['i']) ?? 1;
-  const buckets = bucketsFor(span.from, span.to);
+  // A bucket narrower than the sampling interval would hold a sample or none, by chance.
+  const buckets = bucketsFor(span.from, span.to, undefined, interval);
   const slice = Math.min(buckets.width, Math.max(2 * interval, 0.001));
   const windows = { start: buckets.start, step: buckets.width, width: slice, end: buckets.start + (buckets.count - 1) * buckets.width, fraction: slice / buckets.width };
   const cte = windowsCte(windows);

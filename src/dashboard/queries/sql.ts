@@ -15,11 +15,11 @@ export interface Buckets {
   count: number;
 }
 
-/** About MAX_BUCKETS buckets of a round width covering [from, to]. */
-export function bucketsFor(from: number, to: number, maxBuckets = MAX_BUCKETS): Buckets {
+/** About MAX_BUCKETS buckets of a round width (at least `minWidth` seconds) covering [from, to]. */
+export function bucketsFor(from: number, to: number, maxBuckets = MAX_BUCKETS, minWidth = 0): Buckets {
   const span = Math.max(to - from, 1);
   const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
-  const width = steps.find((step) => span / step <= maxBuckets) ?? Math.ceil(span / maxBuckets / 86400) * 86400;
+  const width = steps.find((step) => span / step <= maxBuckets && step >= minWidth) ?? Math.ceil(Math.max(span / maxBuckets, minWidth) / 86400) * 86400;
   const start = Math.floor(from / width) * width;
   return { start, width, count: Math.floor((to - start) / width) + 1 };
 }
