@@ -58,7 +58,7 @@ export function formatStatus(status: RunStatus, now = Date.now(), driverAlive = 
   const driver = status.state === 'ended' ? 'ended' : driverAlive ? 'running' : 'driver gone';
   lines.push(`run ${status.runDir}: ${driver} (driver pid ${status.pid} on ${status.hostname}, started ${time(status.startedAt)}, snapshot ${age} s old)`);
   const t = status.tasks;
-  lines.push(`tasks: ${t.submitted} submitted · ${t.done} done · ${t.failed} failed · ${t.running} at executors · ${t.pending} waiting for dependencies`);
+  lines.push(`tasks: ${t.submitted} submitted · ${t.done} done · ${t.failed} failed · ${t.queued ?? 0} queued · ${t.running} running · ${t.pending} waiting for dependencies`);
   lines.push('');
   lines.push(table(['executor', 'kind', 'queued', 'running', 'workers'],
     status.executors.map((e) => [e.label, e.kind, String(e.queued), String(e.running), String(e.workers)])));

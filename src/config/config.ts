@@ -4,6 +4,10 @@
  */
 import { ConfigurationError } from '../errors.js';
 import { isExecutor, type Executor } from '../executors/executor.js';
+import { LOG_LEVELS, type ConsoleLogLevel, type LogLevel, type LogLevels } from '../util/logger.js';
+
+/** Set by `parsl-ts run --log-level`, or by the user: the console's log level (overrides the config's). */
+export const LOG_LEVEL_ENV = 'PARSL_LOG_LEVEL';
 
 export type CheckpointMode = 'task_exit' | 'periodic' | 'dfk_exit' | 'manual';
 export type StrategyName = 'none' | 'simple' | 'htexAutoScale';
@@ -67,6 +71,13 @@ export interface Config {
   monitoring?: MonitoringOptions | boolean | null;
   /** Write `parsl.log` in the run dir. Default true. */
   initializeLogging?: boolean;
+  /**
+   * Log levels: a level (`'DEBUG' | 'INFO' | 'WARNING' | 'ERROR'`) shows that level and above
+   * on the console (stderr); `{ file, console }` sets each. Defaults: `parsl.log` gets
+   * everything (DEBUG), the console nothing (`'OFF'`). `PARSL_LOG_LEVEL` (and `parsl-ts run
+   * --log-level`) overrides the console level.
+   */
+  logLevel?: ConsoleLogLevel | LogLevels;
 }
 
 /** A Config with every default filled in. */
@@ -84,6 +95,7 @@ export interface ResolvedConfig {
   maxIdletime: number;
   monitoring: ResolvedMonitoring | null;
   initializeLogging: boolean;
+  logLevel: { file: LogLevel; console: ConsoleLogLevel };
 }
 
 type Check = (value: unknown) => string | undefined;
@@ -112,6 +124,16 @@ const CHECKS: Record<keyof Config, Check> = {
   maxIdletime: nonNegativeNumber,
   monitoring: (v) => (v === null || typeof v === 'boolean' || (typeof v === 'object' && !Array.isArray(v)) ? undefined : 'an object { dbUrl?, resourceMonitoringEnabled?, resourceMonitoringInterval?, workflowName?, workflowVersion? }'),
   initializeLogging: bool,
+  logLevel: (v) => {
+    const level = (l: unknown) => LOG_LEVELS.includes(l as ConsoleLogLevel);
+    if (typeof v === 'string') return level(v) ? undefined : `one of ${LOG_LEVELS.map((l) => JSON.stringify(l)).join(', ')}`;
+    const levels = v as Record<string, unknown> | null;
+    const valid = typeof levels === 'object' && levels !== null && !Array.isArray(levels)
+      && Object.keys(levels).every((k) => k === 'file' || k === 'console')
+      && (levels['file'] === undefined || (level(levels['file']) && levels['file'] !== 'OFF'))
+      && (levels['console'] === undefined || level(levels['console']));
+    return valid ? undefined : `a level (${LOG_LEVELS.join(', ')}) or { file?, console? } of levels`;
+  },
 };
 
 const text: Check = (v) => (typeof v === 'string' ? undefined : 'a string');
@@ -192,7 +214,22 @@ export function resolveConfig(config: Config): ResolvedConfig {
     maxIdletime: config.maxIdletime ?? 120,
     monitoring: resolveMonitoring(config.monitoring),
     initializeLogging: config.initializeLogging ?? true,
+    logLevel: resolveLogLevel(config.logLevel),
   };
+}
+
+function resolveLogLevel(configured: Config['logLevel']): ResolvedConfig['logLevel'] {
+  const levels = typeof configured === 'string' ? { console: configured } : configured ?? {};
+  let consoleLevel = levels.console ?? 'OFF';
+  const fromEnv = process.env[LOG_LEVEL_ENV];
+  if (fromEnv) {
+    const level = fromEnv.toUpperCase() as ConsoleLogLevel;
+    if (!LOG_LEVELS.includes(level)) {
+      throw new ConfigurationError(`environment variable ${LOG_LEVEL_ENV} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(fromEnv)}`, LOG_LEVEL_ENV);
+    }
+    consoleLevel = level;
+  }
+  return { file: levels.file ?? 'DEBUG', console: consoleLevel };
 }
 
 function resolveMonitoring(monitoring: Config['monitoring']): ResolvedMonitoring | null {

@@ -35,7 +35,9 @@ export interface TaskCounts {
   submitted: number;
   /** Waiting for dependencies. */
   pending: number;
-  /** Handed to an executor (queued there or running). */
+  /** Handed to an executor, not started yet (in its queue, or held by a manager or worker). */
+  queued: number;
+  /** Running on a worker (or, for join apps, on the driver). */
   running: number;
   done: number;
   failed: number;
@@ -54,7 +56,9 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   #labels: string[];
   #tasks = new Map<number, TaskRecord>();
   #nextTaskId = 0;
-  #counts: TaskCounts = { submitted: 0, pending: 0, running: 0, done: 0, failed: 0 };
+  /** `running` here: handed to an executor or joining; `counts()` splits it into queued and running. */
+  #counts: TaskCounts = { submitted: 0, pending: 0, queued: 0, running: 0, done: 0, failed: 0 };
+  #joining = 0;
   #closed = false;
   #cleanupPromise: Promise<void> | undefined;
   #strategy: Strategy | undefined;
@@ -68,7 +72,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
 
   private constructor(readonly config: ResolvedConfig) {
     this.runDir = makeRunDir(config.runDir);
-    this.logger = new Logger(config.initializeLogging ? join(this.runDir, 'parsl.log') : undefined, 'dfk');
+    this.logger = new Logger(config.initializeLogging ? join(this.runDir, 'parsl.log') : undefined, 'dfk', config.logLevel);
     this.#labels = config.executors.map((e) => e.label);
     for (const executor of config.executors) this.#executors.set(executor.label, executor);
     if (config.appCache) this.#memo = new Memoizer(config, this.runDir, this.logger);
@@ -129,7 +133,11 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
   }
 
   counts(): TaskCounts {
-    return { ...this.#counts };
+    const atExecutors = this.#counts.running - this.#joining;
+    let executing = 0;
+    for (const executor of this.#executors.values()) executing += executor.status().running;
+    const running = Math.min(atExecutors, executing);
+    return { ...this.#counts, queued: atExecutors - running, running: running + this.#joining };
   }
 
   /** Live task records (ended tasks are released). */
@@ -457,6 +465,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     const before = record.state;
     if ((before === 'launched' || before === 'joining') && state !== 'launched' && state !== 'joining') this.#counts.running--;
     if ((state === 'launched' || state === 'joining') && before !== 'launched' && before !== 'joining') this.#counts.running++;
+    if (before === 'joining') this.#joining--;
+    if (state === 'joining') this.#joining++;
     record.state = state;
     this.#monitor?.taskState(record.id, record.tries.length > 0 ? record.tries.length - 1 : 0, state, Date.now());
   }
@@ -494,6 +504,22 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /**
+   * Ends the run now (Ctrl-C under `parsl-ts run`): every task not finished fails with
+   * TaskCancelledError, then `cleanup()` stops executors and providers and flushes checkpoints.
+   */
+  interrupt(): Promise<void> {
+    this.logger.warn(`interrupted: failing ${this.#tasks.size} unfinished task(s) and shutting down`);
+    this.#closed = true;
+    for (const record of [...this.#tasks.values()]) {
+      if (record.state === 'pending') this.#counts.pending--;
+      if (record.hashsum !== undefined) this.#memo!.forget(record.hashsum, record.future);
+      record.hashsum = undefined;
+      this.#fail(record, new TaskCancelledError(record.id), 'cancelled');
+    }
+    return this.cleanup();
   }
 
   /** Cancels a task that has not started: true if cancelled, false once it runs or ended. */

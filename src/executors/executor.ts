@@ -50,7 +50,9 @@ export interface ExecutorContext {
 export interface ExecutorStatus {
   label: string;
   kind: string;
+  /** Tasks not started yet: in the executor's queue, or held by a manager or worker. */
   queued: number;
+  /** Tasks running on a worker now (at most one per worker). */
   running: number;
   workers: number;
   [key: string]: unknown;

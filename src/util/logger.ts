@@ -1,8 +1,9 @@
 /**
- * The run's log file (`runinfo/NNN/parsl.log`). Lines are buffered and written in batches:
- * a line per task event at tens of thousands of tasks a second must not cost a syscall each.
- * Every write is synchronous, so lines land in order even when a full buffer is written
- * from inside a submit loop.
+ * The run's log: the file `runinfo/NNN/parsl.log` and, when asked, the console (stderr),
+ * each with its own level (as Parsl's file and stream loggers). File lines are buffered and
+ * written in batches: a line per task event at tens of thousands of tasks a second must not
+ * cost a syscall each. Every write is synchronous, so lines land in order even when a full
+ * buffer is written from inside a submit loop.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,6 +12,22 @@ const MAX_BUFFERED_LINES = 8192;
 const FLUSH_AFTER_MS = 200;
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+/** A console level may also be `OFF` (the default: the console stays quiet). */
+export type ConsoleLogLevel = LogLevel | 'OFF';
+export const LOG_LEVELS: readonly ConsoleLogLevel[] = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'OFF'];
+const RANK: Record<ConsoleLogLevel, number> = { DEBUG: 10, INFO: 20, WARNING: 30, ERROR: 40, OFF: 100 };
+
+export interface LogLevels {
+  /** Lowest level written to the file. Default DEBUG (everything). */
+  file?: LogLevel;
+  /** Lowest level written to stderr. Default OFF. */
+  console?: ConsoleLogLevel;
+}
+
+/** Where console lines go: stderr, unless a test or the progress display says otherwise. */
+export interface ConsoleSink {
+  write(text: string): unknown;
+}
 
 export class Logger {
   #buffer: string[] = [];
@@ -18,13 +35,22 @@ export class Logger {
   #stampMs = 0;
   #stamp = '';
 
-  /** `path` undefined: a logger that drops everything (logging disabled). */
-  constructor(readonly path: string | undefined, readonly component = 'parsl') {
+  readonly #fileRank: number;
+  readonly #consoleRank: number;
+
+  /** `path` undefined: no file (logging disabled); the console still gets what its level lets through. */
+  constructor(readonly path: string | undefined, readonly component = 'parsl', levels: LogLevels = {}, readonly consoleSink: ConsoleSink = process.stderr) {
     if (path) mkdirSync(dirname(path), { recursive: true });
+    this.#fileRank = path === undefined ? RANK.OFF : RANK[levels.file ?? 'DEBUG'];
+    this.#consoleRank = RANK[levels.console ?? 'OFF'];
   }
 
   log(level: LogLevel, message: string): void {
-    if (this.path === undefined) return;
+    const rank = RANK[level];
+    if (rank >= this.#consoleRank) {
+      this.consoleSink.write(`${new Date().toISOString().slice(11, 23)} parsl-ts ${level} ${this.component}: ${message}\n`);
+    }
+    if (rank < this.#fileRank) return;
     const now = Date.now();
     // Formatting a date costs more than the rest of a task's bookkeeping: once per ms.
     if (now !== this.#stampMs) {

@@ -27,9 +27,14 @@ const square = app((x: number) => x * x);
 const label = app((x: number) => describe(x));
 const useImports = app((file: string, code: string) =>
   `${path.basename(file)} ${(parse(code, { ecmaVersion: 'latest' }) as unknown as { body: unknown[] }).body.length}`);
-const sumOfSquares = app((xs: number[]) => xs.map((x) => square(x)).reduce((a, b) => a + b, 0));
-const fib = app((n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2)));
-const echoPrefix = bashApp(() => `echo ${settings.prefix}-${FACTOR}`);
+// On a worker another app is its plain function: `await` gives its value either way.
+const sumOfSquares = app(async (xs: number[]) => {
+  let total = 0;
+  for (const x of xs) total += await square(x);
+  return total;
+});
+const fib = app(async (n: number): Promise<number> => (n < 2 ? n : (await fib(n - 1)) + (await fib(n - 2))));
+const echoPrefix = bashApp((_kw: { stdout: string }) => `echo ${settings.prefix}-${FACTOR}`);
 
 test('imports of node built-ins and an npm package go along with an entry-script app', async () => {
   await withDfk(async () => {

@@ -5,9 +5,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers.js';
-import { formatBar, ProgressReporter } from '../../src/cli/progress.js';
 import { VERSION } from '../../src/index.js';
-import type { DataFlowKernel } from '../../src/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'bin', 'parsl-ts.js');
@@ -79,16 +77,3 @@ console.log('labels', [...dfk.executors.keys()].join(','));
   }
 });
 
-test('on a terminal the progress display is a bar redrawn in place', () => {
-  let written = '';
-  const stream = { isTTY: true, columns: 200, write: (text: string) => { written += text; return true; } };
-  const counts = { submitted: 10, pending: 2, running: 3, done: 4, failed: 1 };
-  const reporter = new ProgressReporter(stream, 10_000);
-  reporter.attach({ counts: () => counts } as unknown as DataFlowKernel);
-  reporter.render(false);
-  reporter.stop();
-  assert.match(written, /^\r\x1b\[2K\[#{12}x{3}\.{15}\]  50%/);
-  assert.match(written, /5\/10 tasks · 4 done · 1 failed · 3 running · 2 waiting/);
-  assert.ok(written.endsWith('\n'));
-  assert.equal(formatBar({ submitted: 4, pending: 0, running: 0, done: 4, failed: 0 }, 8), '[########] 100%');
-});

@@ -9,7 +9,7 @@ import { tempDir } from '../helpers.js';
 
 const snapshot = (over: Partial<RunStatus> = {}): RunStatus => ({
   runDir: '/tmp/runinfo/004', pid: 4242, hostname: 'node1', startedAt: 0, updatedAt: 10_000, state: 'running',
-  tasks: { submitted: 10, pending: 2, running: 8, done: 0, failed: 0 },
+  tasks: { submitted: 10, pending: 2, queued: 8, running: 0, done: 0, failed: 0 },
   executors: [{ label: 'htex', kind: 'HighThroughputExecutor', queued: 8, running: 0, workers: 0,
     blocks: [{ blockId: '0', jobId: '991', state: 'pending', submittedAt: 1000 }], managers: [] }],
   ...over,
@@ -18,6 +18,7 @@ const snapshot = (over: Partial<RunStatus> = {}): RunStatus => ({
 test('status explains a hung run: tasks queued, no worker, block pending in the scheduler', () => {
   const text = formatStatus(snapshot(), 10_500, true);
   assert.match(text, /run \/tmp\/runinfo\/004: running \(driver pid 4242 on node1/);
+  assert.match(text, /tasks: 10 submitted · 0 done · 0 failed · 8 queued · 0 running · 2 waiting for dependencies/);
   assert.match(text, /blocks of htex:\nblock\s+job\s+state.*\n0\s+991\s+pending/);
   assert.match(text, /hint: htex: 8 tasks queued but no worker is connected; 1 block\(s\) still pending in the scheduler/);
 });

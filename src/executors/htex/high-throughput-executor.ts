@@ -215,7 +215,9 @@ export class HighThroughputExecutor extends BlockProviderExecutor {
     const managers = this.managers();
     return {
       label: this.label, kind: 'HighThroughputExecutor',
-      queued: this.#interchange?.queued ?? 0, running: this.#interchange?.running ?? 0,
+      // A worker runs one task at a time: what a manager holds beyond its workers waits there.
+      queued: (this.#interchange?.queued ?? 0) + managers.reduce((sum, m) => sum + Math.max(0, m.tasks - m.workerCount), 0),
+      running: managers.reduce((sum, m) => sum + Math.min(m.tasks, m.workerCount), 0),
       workers: managers.reduce((sum, m) => sum + m.workerCount, 0),
       address: this.options.address, port: this.port, managers, blocks: this.blocks(),
     };

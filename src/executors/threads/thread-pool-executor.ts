@@ -419,8 +419,13 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   status(): ExecutorStatus {
+    // A thread runs one task at a time; the others it holds wait their turn.
     let running = 0;
-    for (const slot of this.#slots) running += slot.inFlight.size;
-    return { label: this.label, kind: 'ThreadPoolExecutor', queued: this.#queue.size, running, workers: this.#slots.length };
+    let held = 0;
+    for (const slot of this.#slots) {
+      if (slot.inFlight.size > 0) running++;
+      held += slot.inFlight.size;
+    }
+    return { label: this.label, kind: 'ThreadPoolExecutor', queued: this.#queue.size + held - running, running, workers: this.#slots.length };
   }
 }
