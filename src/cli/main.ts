@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { dashboardCommand } from './dashboard.js';
+import { initCommand } from './init.js';
 import { runCommand } from './run.js';
 import { statusCommand } from './status.js';
 import { versionCommand } from './version.js';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version', 'print the parsl-ts version')
     .showHelpAfterError()
     .enablePositionalOptions();
+  program.addCommand(initCommand());
   program.addCommand(runCommand());
   program.addCommand(statusCommand());
   program.addCommand(versionCommand());
