@@ -21,6 +21,7 @@ async function optionalGroup(file: string, exportName: string): Promise<Group | 
 const groups: Record<string, Group | undefined> = {
   threads: threadBenchmarks,
   htex: await optionalGroup('./htex.ts', 'htexBenchmarks'),
+  monitoring: await optionalGroup('./monitoring-cost.ts', 'monitoringCostBenchmarks'),
   memory: memoryBenchmarks,
   startup: startupBenchmarks,
   dashboard: await optionalGroup('./dashboard.ts', 'dashboardBenchmarks'),

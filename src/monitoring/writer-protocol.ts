@@ -1,13 +1,20 @@
 /** Messages between the recorder (driver thread) and the writer thread. */
-import type { RowBatch } from './store.js';
+import type { EventBatch } from './event-stream.js';
+import type { WorkflowInfo } from './row-builder.js';
+
+/** What the writer thread starts with (its workerData). */
+export interface WriterStart {
+  dbUrl: string;
+  info: WorkflowInfo;
+}
 
 export type WriterRequest =
-  | { type: 'batch'; id: number; batch: RowBatch }
-  /** Write what is queued, then close the connection and answer 'closed'. */
-  | { type: 'close' };
+  | { type: 'events'; batch: EventBatch }
+  /** The run ended at `time`: write everything, then close the connection and answer 'closed'. */
+  | { type: 'close'; time: number };
 
 export type WriterReply =
-  | { type: 'written'; id: number; rows: number }
+  | { type: 'written'; rows: number }
   /** A write failed; it is retried after `retryInMs`. */
   | { type: 'error'; message: string; retryInMs: number }
   /** Writes succeed again after errors. */

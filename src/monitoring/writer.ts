@@ -1,26 +1,40 @@
 /**
- * The monitoring writer thread: owns the database connection, writes the recorder's
- * batches in order, each in one transaction, so no database work happens on the driver's
- * thread. When the database cannot be written it keeps the batches (up to a bound), retries
- * with backoff, and tells the recorder (which logs once); it never gives up on its own.
+ * The monitoring writer thread: turns the recorder's events into rows (RowBuilder) and
+ * writes them, each write one transaction, so no database work happens on the driver's
+ * thread. It runs at the lowest CPU priority: it writes with the CPU the workflow leaves
+ * and catches up when the workflow idles. When the database cannot be written it keeps
+ * the rows (changes to a row coalesce; at most MAX_APPENDED_ROWS log rows wait), retries
+ * with backoff, and tells the recorder, which logs once.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './open-store.js';
+import { RowBuilder } from './row-builder.js';
 import { rowCount, type MonitoringStore, type RowBatch } from './store.js';
-import type { WriterReply, WriterRequest } from './writer-protocol.js';
+import type { WriterReply, WriterRequest, WriterStart } from './writer-protocol.js';
 
 const port = parentPort!;
-const store: MonitoringStore = openStore((workerData as { dbUrl: string }).dbUrl);
-const queue: { id: number; batch: RowBatch; rows: number; failures: number }[] = [];
-let queuedRows = 0;
+
+// Lowest CPU priority for this thread alone (Linux applies setpriority to one thread id).
+try {
+  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (threadId > 0) setPriority(threadId, 19);
+} catch { /* not Linux: normal priority */ }
+
+const start = workerData as WriterStart;
+const store: MonitoringStore = openStore(start.dbUrl);
+const builder = new RowBuilder(start.info);
+/** A batch taken but not written yet (its write failed): written before anything newer. */
+let unwritten: { batch: RowBatch; failures: number } | undefined;
 let opened = false;
 let working = false;
-let closing = false;
+let closingAt: number | undefined;
+let finalTaken = false;
 let backoffMs = 0;
 let timer: NodeJS.Timeout | undefined;
+let droppedReported = 0;
 
-/** Rows kept while the database is unwritable; beyond this the oldest batches are dropped. */
-const MAX_QUEUED_ROWS = 2_000_000;
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 /** A batch the database refuses for its content (not for being unreachable) is dropped after this many tries. */
@@ -44,59 +58,61 @@ function describe(error: unknown): string {
   return err.code && !message.startsWith(err.code) ? `${err.code}: ${message}` : message;
 }
 
+function schedule(): void {
+  if (!working && timer === undefined) void drain();
+}
+
+/** The next batch to write, if any. */
+function next(): { batch: RowBatch; failures: number } | undefined {
+  if (unwritten !== undefined) return unwritten;
+  if (closingAt !== undefined && !finalTaken) {
+    finalTaken = true;
+    return { batch: builder.take(closingAt), failures: 0 };
+  }
+  return builder.pending ? { batch: builder.take(), failures: 0 } : undefined;
+}
+
 async function drain(): Promise<void> {
-  if (working) return;
   working = true;
   try {
-    while (queue.length > 0) {
-      const head = queue[0]!;
+    for (let job = next(); job !== undefined; job = next()) {
+      unwritten = job;
       try {
         if (!opened) { await store.open(); opened = true; }
-        await store.write(head.batch);
+        await store.write(job.batch);
       } catch (error) {
-        head.failures++;
+        job.failures++;
         const transient = isTransient(error);
-        if (!transient && head.failures >= MAX_TRIES_OF_REFUSED_BATCH) {
-          queue.shift();
-          queuedRows -= head.rows;
-          reply({ type: 'dropped', rows: head.rows, reason: describe(error) });
+        if (!transient && job.failures >= MAX_TRIES_OF_REFUSED_BATCH) {
+          unwritten = undefined;
+          reply({ type: 'dropped', rows: rowCount(job.batch), reason: describe(error) });
           continue;
         }
         if (transient) opened = false;
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs === 0 ? FIRST_BACKOFF_MS : backoffMs * 2);
         reply({ type: 'error', message: describe(error), retryInMs: backoffMs });
-        timer = setTimeout(() => { timer = undefined; void drain(); }, backoffMs);
+        timer = setTimeout(() => { timer = undefined; schedule(); }, backoffMs);
         return;
       }
-      queue.shift();
-      queuedRows -= head.rows;
+      unwritten = undefined;
       if (backoffMs !== 0) { backoffMs = 0; reply({ type: 'recovered' }); }
-      reply({ type: 'written', id: head.id, rows: head.rows });
+      reply({ type: 'written', rows: rowCount(job.batch) });
+      if (builder.dropped > droppedReported) {
+        reply({ type: 'dropped', rows: builder.dropped - droppedReported, reason: 'too many rows waited for the database' });
+        droppedReported = builder.dropped;
+      }
     }
-    if (closing) await finish();
+    if (closingAt !== undefined && finalTaken) {
+      await store.close();
+      reply({ type: 'closed' });
+    }
   } finally {
     working = false;
   }
 }
 
-async function finish(): Promise<void> {
-  await store.close();
-  reply({ type: 'closed' });
-}
-
 port.on('message', (message: WriterRequest) => {
-  if (message.type === 'batch') {
-    const rows = rowCount(message.batch);
-    queue.push({ id: message.id, batch: message.batch, rows, failures: 0 });
-    queuedRows += rows;
-    while (queuedRows > MAX_QUEUED_ROWS && queue.length > 1) {
-      const dropped = queue.splice(1, 1)[0]!; // keep the head: it may be being written
-      queuedRows -= dropped.rows;
-      reply({ type: 'dropped', rows: dropped.rows, reason: `more than ${MAX_QUEUED_ROWS} rows waiting for an unwritable database` });
-    }
-    if (timer === undefined) void drain();
-  } else if (message.type === 'close') {
-    closing = true;
-    if (queue.length === 0 && !working) void finish();
-  }
+  if (message.type === 'events') builder.apply(message.batch);
+  else closingAt = message.time;
+  schedule();
 });

@@ -14,7 +14,7 @@ import { PriorityQueue } from '../../util/priority-queue.js';
 import type { Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
 import type { ExecutorTask, TaskOutcome } from '../executor.js';
-import type { ExecutorMonitor } from '../../monitoring/events.js';
+import type { ExecutorMonitor, TryPlacement } from '../../monitoring/events.js';
 import { FrameLink } from './link.js';
 import {
   MessageType, ProtocolError, decodeMonitoring, decodeResultBody, frame, frameHeader, jsonFrame, parseJson, readIds, readResultHeader,
@@ -254,12 +254,20 @@ export class Interchange {
     });
   }
 
+  #placements = new Map<string, TryPlacement>();
+
   /** Monitoring: when tries started on the manager's workers, and their resource samples. */
   #onMonitoring(manager: ManagerRecord, payload: Buffer): void {
     const report = decodeMonitoring(payload);
     const monitor = this.options.monitor;
     if (monitor === undefined) return;
-    const placement = { hostname: manager.hostname, blockId: manager.blockId, managerId: manager.managerId, workerId: String(report.rank) };
+    // One object per worker: the recorder sends each distinct placement once.
+    const key = `${manager.managerId}/${report.rank}`;
+    let placement = this.#placements.get(key);
+    if (placement === undefined) {
+      placement = { hostname: manager.hostname, blockId: manager.blockId, managerId: manager.managerId, workerId: String(report.rank) };
+      this.#placements.set(key, placement);
+    }
     const started = report.started;
     for (let i = 0; i + 2 < started.length; i += 3) monitor.tryRunning(started[i]!, started[i + 1]!, started[i + 2]!, placement);
     if (report.samples.length > 0) monitor.resourceSamples(report.samples, manager.hostname);

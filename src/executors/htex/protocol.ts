@@ -345,22 +345,47 @@ export interface MonitoringReport {
   samples: number[];
 }
 
-/** A Monitoring frame: `v8.serialize([rank, started, samples])`. */
+/**
+ * A Monitoring frame, binary (numbers only, cheaper than v8): `[u32 rank][u32 started
+ * count][u32 sample numbers]`, then per start `[u32 taskId][u32 tryId][f64 time]`, then the
+ * samples as f64.
+ */
 export function encodeMonitoring(report: MonitoringReport): Buffer {
-  return frame(MessageType.Monitoring, serialize([report.rank, report.started, report.samples]));
+  const starts = report.started.length / 3;
+  const payloadLength = 12 + 16 * starts + 8 * report.samples.length;
+  const out = Buffer.allocUnsafe(5 + payloadLength);
+  out.writeUInt32BE(payloadLength + 1, 0);
+  out[4] = MessageType.Monitoring;
+  out.writeUInt32BE(report.rank, 5);
+  out.writeUInt32BE(starts, 9);
+  out.writeUInt32BE(report.samples.length, 13);
+  let offset = 17;
+  const started = report.started;
+  for (let i = 0; i < started.length; i += 3, offset += 16) {
+    out.writeUInt32BE(started[i]!, offset);
+    out.writeUInt32BE(started[i + 1]!, offset + 4);
+    out.writeDoubleBE(started[i + 2]!, offset + 8);
+  }
+  for (const value of report.samples) { out.writeDoubleBE(value, offset); offset += 8; }
+  return out;
 }
 
 export function decodeMonitoring(payload: Buffer): MonitoringReport {
-  let decoded: unknown;
-  try {
-    decoded = deserialize(payload);
-  } catch (error) {
-    throw new ProtocolError(`malformed monitoring report: ${(error as Error).message}`);
+  if (payload.length < 12) throw new ProtocolError('monitoring report too short');
+  const rank = payload.readUInt32BE(0);
+  const starts = payload.readUInt32BE(4);
+  const sampleCount = payload.readUInt32BE(8);
+  if (payload.length !== 12 + 16 * starts + 8 * sampleCount) throw new ProtocolError('malformed monitoring report');
+  const started: number[] = new Array(3 * starts);
+  let offset = 12;
+  for (let i = 0; i < started.length; i += 3, offset += 16) {
+    started[i] = payload.readUInt32BE(offset);
+    started[i + 1] = payload.readUInt32BE(offset + 4);
+    started[i + 2] = payload.readDoubleBE(offset + 8);
   }
-  if (!Array.isArray(decoded) || decoded.length !== 3 || typeof decoded[0] !== 'number' || !Array.isArray(decoded[1]) || !Array.isArray(decoded[2])) {
-    throw new ProtocolError('malformed monitoring report');
-  }
-  return { rank: decoded[0], started: decoded[1] as number[], samples: decoded[2] as number[] };
+  const samples: number[] = new Array(sampleCount);
+  for (let i = 0; i < sampleCount; i++, offset += 8) samples[i] = payload.readDoubleBE(offset);
+  return { rank, started, samples };
 }
 
 export function serializeValue(value: unknown): Buffer {
