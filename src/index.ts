@@ -32,6 +32,11 @@ export type { Executor, ExecutorTask, ExecutorContext, ExecutorStatus, TaskOutco
 export { LocalProvider, type LocalProviderOptions } from './providers/local.js';
 export { ClusterProvider, type ClusterProviderOptions } from './providers/cluster.js';
 export { SlurmProvider, type SlurmProviderOptions } from './providers/slurm.js';
+export { PBSProProvider, type PBSProProviderOptions } from './providers/pbspro.js';
+export { TorqueProvider, type TorqueProviderOptions } from './providers/torque.js';
+export { LSFProvider, type LSFProviderOptions } from './providers/lsf.js';
+export { CondorProvider, type CondorProviderOptions } from './providers/condor.js';
+export { GridEngineProvider, type GridEngineProviderOptions } from './providers/grid-engine.js';
 export {
   SimpleLauncher, SingleNodeLauncher, SrunLauncher, MpiExecLauncher, MpiRunLauncher, AprunLauncher, JsrunLauncher,
   GnuParallelLauncher, WrappedLauncher, type Launcher, type SingleNodeLauncherOptions, type SrunLauncherOptions,

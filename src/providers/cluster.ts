@@ -162,6 +162,8 @@ export abstract class ClusterProvider implements ExecutionProvider {
 
   /** Directive lines (`#SBATCH …`, `#PBS …`) for one block, without `schedulerOptions`. */
   protected abstract directives(request: SubmitRequest): string[];
+  /** Whether `schedulerOptions` are directive lines of the script (HTCondor puts them in its submit description). */
+  protected readonly schedulerOptionsInScript: boolean = true;
   /** Whether `schedulerOptions` go before the default directives (PBS honours the first of two). */
   protected readonly schedulerOptionsFirst: boolean = false;
   /** Lines exported in the script before `workerInit` (e.g. `export PARSL_CORES=4`). */
@@ -196,7 +198,7 @@ export abstract class ClusterProvider implements ExecutionProvider {
 
   /** The submit script: directives, then environment, `workerInit`, and the launcher-wrapped command. */
   renderScript(request: SubmitRequest, command: string): string {
-    const options = this.schedulerOptions.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+    const options = !this.schedulerOptionsInScript ? [] : this.schedulerOptions.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
     const directives = this.directives(request);
     return [
       '#!/bin/bash',
