@@ -1,6 +1,7 @@
 // The same kind of workflow on pilot jobs: a HighThroughputExecutor whose LocalProvider
 // starts a block (a `parsl-ts worker-pool` manager with 2 worker processes) that connects
-// back over authenticated TCP. On a cluster, swap LocalProvider for the scheduler's provider.
+// back over authenticated TCP. On a cluster, swap LocalProvider for the scheduler's provider
+// (SlurmProvider, PBSProProvider, …; `parsl-ts init` on a login node writes one for you).
 // Run: npx parsl-ts run examples/pilot-jobs.ts
 import { hostname } from 'node:os';
 import { app, defineConfig, HighThroughputExecutor, load, LocalProvider } from 'parsl-ts';
