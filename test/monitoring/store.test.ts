@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { EventBuffer, EventKind, STATE_CODES } from '../../src/monitoring/event-stream.js';
+import { sqlitePath } from '../../src/monitoring/open-store.js';
+import { sampleProcess } from '../../src/monitoring/resource-sampler.js';
+import { RowBuilder } from '../../src/monitoring/row-builder.js';
+import { createSchemaStatements, TABLE_NAMES } from '../../src/monitoring/schema.js';
+import { SqliteStore } from '../../src/monitoring/sqlite-store.js';
+import { tempDir } from '../helpers.js';
+
+const info = { runId: 'run-1', workflowName: 'w', workflowVersion: null, startedAt: 1_000_000, host: 'h', user: 'u', runDir: '/r', resourceInterval: 1 };
+
+test("the schema has Parsl's tables and columns, and creating it again changes nothing", () => {
+  const db = new Database(':memory:');
+  for (let i = 0; i < 2; i++) for (const statement of createSchemaStatements('sqlite')) db.exec(statement);
+  const columns = (table: string) => (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name);
+  for (const table of ['workflow', 'task', 'try', 'status', 'block', 'node', 'resource']) assert.ok(TABLE_NAMES.includes(table as never));
+  for (const [table, parsl] of Object.entries({
+    workflow: ['run_id', 'workflow_name', 'workflow_version', 'time_began', 'time_completed', 'host', 'user', 'rundir', 'tasks_failed_count', 'tasks_completed_count'],
+    task: ['task_id', 'run_id', 'task_depends', 'task_func_name', 'task_memoize', 'task_hashsum', 'task_inputs', 'task_outputs', 'task_stdin', 'task_stdout', 'task_stderr', 'task_time_invoked', 'task_time_returned', 'task_fail_count', 'task_fail_cost'],
+    try: ['try_id', 'task_id', 'run_id', 'block_id', 'hostname', 'task_executor', 'task_try_time_launched', 'task_try_time_running', 'task_try_time_returned', 'task_fail_history', 'task_joins'],
+    status: ['task_id', 'task_status_name', 'timestamp', 'run_id', 'try_id'],
+    block: ['run_id', 'executor_label', 'block_id', 'job_id', 'timestamp', 'status'],
+    node: ['id', 'run_id', 'hostname', 'uid', 'block_id', 'cpu_count', 'total_memory', 'active', 'worker_count', 'python_v', 'timestamp', 'last_heartbeat'],
+    resource: ['try_id', 'task_id', 'run_id', 'timestamp', 'resource_monitoring_interval', 'psutil_process_pid', 'psutil_process_cpu_percent', 'psutil_process_memory_percent', 'psutil_process_children_count', 'psutil_process_time_user', 'psutil_process_time_system', 'psutil_process_memory_virtual', 'psutil_process_memory_resident', 'psutil_process_disk_read', 'psutil_process_disk_write', 'psutil_process_status'],
+  })) {
+    const have = columns(table);
+    for (const column of parsl) assert.ok(have.includes(column), `${table}.${column}`);
+  }
+  db.close();
+});
+
+test('events become rows; a task that changes in a later batch is updated in place, its statuses appended', async () => {
+  const path = join(tempDir(), 'm.db');
+  const store = new SqliteStore(path);
+  const builder = new RowBuilder(info);
+  const events = new EventBuffer();
+  events.push(EventKind.Submitted, 7, 0, 2_000_000, events.stringId('work'));
+  events.push(EventKind.Launched, 7, 0, 2_000_001, events.stringId('threads'));
+  events.push(EventKind.State, 7, 0, 2_000_001, STATE_CODES['launched']!);
+  builder.apply(events.take()!);
+  await store.write(builder.take());
+  events.push(EventKind.Returned, 7, 0, 2_000_500, events.sideIndex({ kind: 'error', text: 'ValueError: no' }));
+  events.push(EventKind.State, 7, 0, 2_000_500, STATE_CODES['failed']!);
+  builder.apply(events.take()!);
+  await store.write(builder.take(2_001_000));
+  await store.close();
+  const db = new Database(path, { readonly: true });
+  assert.deepEqual(db.prepare('SELECT task_id, task_func_name, task_status_name, task_time_returned FROM task').all(),
+    [{ task_id: 7, task_func_name: 'work', task_status_name: 'failed', task_time_returned: 2000.5 }]);
+  assert.deepEqual(db.prepare('SELECT task_executor, task_fail_history, task_try_time_launched FROM try').all(),
+    [{ task_executor: 'threads', task_fail_history: 'ValueError: no', task_try_time_launched: 2000.001 }]);
+  assert.deepEqual(db.prepare('SELECT task_status_name FROM status ORDER BY timestamp').all().map((r) => (r as { task_status_name: string }).task_status_name), ['launched', 'failed']);
+  assert.deepEqual(db.prepare('SELECT run_id, tasks_failed_count, time_completed FROM workflow').all(), [{ run_id: 'run-1', tasks_failed_count: 1, time_completed: 2001 }]);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+});
+
+test("sqlite URLs: SQLAlchemy's sqlite:///relative and sqlite:////absolute, or a plain path", () => {
+  assert.equal(sqlitePath('sqlite:////data/m.db'), '/data/m.db');
+  assert.equal(sqlitePath('sqlite:///runinfo/m.db'), join(process.cwd(), 'runinfo/m.db'));
+  assert.equal(sqlitePath('/tmp/x.db'), '/tmp/x.db');
+});
+
+test('a resource sample sums a process and its children', async () => {
+  const child = spawn('sh', ['-c', 'sleep 5'], { stdio: 'ignore' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const alone = sampleProcess(process.pid, false);
+    const withChildren = sampleProcess(process.pid, true);
+    assert.ok(alone.rss > 10_000_000 && alone.cpuUser > 0, JSON.stringify(alone));
+    assert.ok(withChildren.children >= 1 && withChildren.rss > alone.rss, JSON.stringify(withChildren));
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
