@@ -48,12 +48,13 @@ export class LiveUpdates {
       if (this.#subscribers.size === 0) this.#stopTimers();
     });
     this.#startTimers();
-    // The page's own fetches may have missed a change made just before it subscribed.
-    if (runId !== undefined) {
-      void this.pulse(runId).then((data) => {
-        if (data !== undefined && !response.writableEnded) response.write(`event: update\ndata: ${JSON.stringify(data)}\n\n`);
-      }, () => {});
-    }
+    // Note the database's state now, so a write made before the first poll still counts as a change,
+    // and send the counts at once: the page's own fetches may have missed a change made meanwhile.
+    void (async () => {
+      this.#lastToken ??= await this.db.changeToken();
+      const data = runId === undefined ? undefined : await this.pulse(runId);
+      if (data !== undefined && !response.writableEnded) response.write(`event: update\ndata: ${JSON.stringify(data)}\n\n`);
+    })().catch(() => {});
   }
 
   close(): void {
@@ -83,9 +84,7 @@ export class LiveUpdates {
     try {
       const token = await this.db.changeToken();
       if (token === this.#lastToken) return;
-      const first = this.#lastToken === undefined;
       this.#lastToken = token;
-      if (first) return;
       const runIds = new Set([...this.#subscribers].map((s) => s.runId));
       for (const runId of runIds) {
         const data = runId === undefined ? { token } : await this.pulse(runId);
