@@ -100,7 +100,6 @@ async function openPostgres(url: string): Promise<DashboardDatabase> {
     description: safeUrl.toString(),
     all,
     async changeToken() {
-      // Every write the recorder makes adds a status, block, node or resource row, or ends a workflow.
       const [row] = await all<Record<string, unknown>>(CHANGE_TOKEN_SQL);
       return JSON.stringify(row);
     },
@@ -110,9 +109,12 @@ async function openPostgres(url: string): Promise<DashboardDatabase> {
   };
 }
 
+// Only running workflows change (their recorder moves time_last_update every second and adds
+// rows): per running run, the newest row of each table, read backwards on its (run_id, timestamp) index.
 const CHANGE_TOKEN_SQL = `SELECT
+  (SELECT count(*) FROM workflow) AS runs,
   (SELECT count(*) FROM workflow WHERE time_completed IS NULL) AS running,
-  (SELECT max(timestamp) FROM status) AS status,
-  (SELECT max(timestamp) FROM block) AS block,
-  (SELECT max(last_heartbeat) FROM node) AS node,
-  (SELECT max(timestamp) FROM resource) AS resource`;
+  (SELECT max(time_last_update) FROM workflow WHERE time_completed IS NULL) AS workflow,
+  (SELECT max(x.t) FROM workflow w CROSS JOIN LATERAL (SELECT max("timestamp") AS t FROM status WHERE run_id = w.run_id) x WHERE w.time_completed IS NULL) AS status,
+  (SELECT max(x.t) FROM workflow w CROSS JOIN LATERAL (SELECT max("timestamp") AS t FROM block WHERE run_id = w.run_id) x WHERE w.time_completed IS NULL) AS block,
+  (SELECT max(x.t) FROM workflow w CROSS JOIN LATERAL (SELECT max("timestamp") AS t FROM resource WHERE run_id = w.run_id) x WHERE w.time_completed IS NULL) AS resource`;

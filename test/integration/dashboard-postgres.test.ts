@@ -1,0 +1,87 @@
+/**
+ * The dashboard over PostgreSQL answers as over SQLite: the same monitored workflow recorded
+ * in both, every API answer compared. Uses PARSL_TEST_POSTGRES_URL, else a throwaway server
+ * (scripts/postgres.sh); skipped only when no PostgreSQL server is installed.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDashboardDatabase } from '../../src/dashboard/database.js';
+import { LiveUpdates } from '../../src/dashboard/live.js';
+import { buildDashboard } from '../../src/dashboard/server.js';
+import { load, ThreadPoolExecutor } from '../../src/index.js';
+import { tempDir } from '../helpers.js';
+import { runWorkflow } from './monitoring-workflow.js';
+
+const SCRIPT = new URL('../../scripts/postgres.sh', import.meta.url).pathname;
+let url = process.env['PARSL_TEST_POSTGRES_URL'];
+let serverDir: string | undefined;
+let unavailable: string | undefined;
+
+before(() => {
+  if (url !== undefined) return;
+  serverDir = join(tmpdir(), `parsl-ts-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    url = execFileSync(SCRIPT, ['up', serverDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (error) {
+    if ((error as { status?: number }).status === 3) unavailable = 'no PostgreSQL server is installed (apt-get install postgresql)';
+    else throw error;
+  }
+});
+
+after(() => {
+  if (serverDir !== undefined) execFileSync(SCRIPT, ['down', serverDir], { stdio: 'ignore' });
+});
+
+/** Times and the worker each try ran on differ between two runs of a workflow: compare everything else. */
+function withoutTimes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutTimes);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([key]) => !/^(began|completed|lastUpdate|runFrom|runTo|from|to|start|end|invoked|returned|launched|running|timestamp|lastHeartbeat|meanSeconds|p95Seconds|buckets|hosts|apps|cpu|rss|rundir|runId|sliceSeconds|sampled|resources|submitted|started|finished|history|durationTries|workerId|lane|hostname|managerId)$/.test(key))
+      .map(([key, v]) => [key, withoutTimes(v)]));
+  }
+  return value;
+}
+
+test('every API answer over PostgreSQL matches the one over SQLite for the same workflow', async (t) => {
+  if (unavailable) return t.skip(unavailable);
+  const answers: Record<string, unknown>[] = [];
+  for (const dbUrl of [undefined, url]) {
+    const dir = tempDir();
+    const dfk = await load({
+      executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 })], runDir: join(dir, 'runinfo'), retries: 1,
+      monitoring: { dbUrl, resourceMonitoringInterval: 0.2 },
+    });
+    let ids;
+    try {
+      ids = await runWorkflow(dfk, dir);
+    } finally {
+      await dfk.cleanup();
+    }
+    const db = await openDashboardDatabase(dbUrl ?? join(dir, 'runinfo', 'monitoring.db'));
+    const app = buildDashboard({ db, live: new LiveUpdates(db, 500) });
+    try {
+      const api = `/api/workflow/${dfk.runId}`;
+      const answer: Record<string, unknown> = {};
+      for (const path of ['summary', 'apps', 'timeline', 'tasks-over-time', 'resources', 'graph', 'failures?state=failed&page=0',
+        'failures?state=dep_fail&page=0', 'blocks', `task/${ids.flaky}`, `task/${ids.broken}`]) {
+        const response = await app.inject(`${api}/${path}`);
+        assert.equal(response.statusCode, 200, `${path} over ${dbUrl ? 'PostgreSQL' : 'SQLite'}: ${response.body}`);
+        const body = JSON.parse(response.body);
+        // Tries appear in the order they started, which varies from run to run.
+        if (path === 'timeline') body.bars.sort((a: { taskId: number; tryId: number }, b: { taskId: number; tryId: number }) => a.taskId - b.taskId || a.tryId - b.tryId);
+        answer[path] = withoutTimes(body);
+      }
+      answer['tries drawn'] = JSON.parse((await app.inject(`${api}/timeline`)).body).bars.length;
+      answers.push(answer);
+    } finally {
+      await app.close();
+      await db.close();
+    }
+  }
+  assert.deepEqual(answers[1], answers[0]);
+  assert.equal(answers[0]!['tries drawn'], 9);
+});
