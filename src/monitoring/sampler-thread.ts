@@ -11,6 +11,8 @@ import { ProcessSampler } from './resource-sampler.js';
 const { pid, intervalMs, running } = workerData as { pid: number; intervalMs: number; running: Int32Array };
 const sampler = new ProcessSampler(pid, true);
 
+parentPort!.postMessage('started');
+
 setInterval(() => {
   const taskId = Atomics.load(running, 0);
   if (taskId < 0) return;

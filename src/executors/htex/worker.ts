@@ -45,13 +45,22 @@ let monitoringScheduled = false;
 /** The try running now, read by the sampler thread: [taskId (-1: none), tryId]. */
 const running = new Int32Array(new SharedArrayBuffer(8));
 running[0] = -1;
+/** Resolves once the sampler thread runs (at most SAMPLER_START_WAIT_MS): tries that start sooner would get no samples. */
+let samplerStarted: Promise<void> = Promise.resolve();
+const SAMPLER_START_WAIT_MS = 3000;
 if (monitoringInterval !== undefined && monitoringInterval > 0) {
   const entry = threadEntryFor(ownModuleUrl('../../monitoring/sampler-thread.js', import.meta.url));
   const sampler = new Worker(entry.script, {
     workerData: { ...entry.workerData, pid: process.pid, intervalMs: monitoringInterval * 1000, running }, stdout: false, stderr: false,
   });
   sampler.unref();
-  sampler.on('message', (sample: number[]) => {
+  samplerStarted = new Promise((resolve) => {
+    sampler.once('message', () => resolve());
+    sampler.once('error', () => resolve());
+    setTimeout(resolve, SAMPLER_START_WAIT_MS).unref();
+  });
+  sampler.on('message', (sample: number[] | 'started') => {
+    if (sample === 'started') return;
     for (const value of sample) samplesOut.push(value);
     if (!monitoringScheduled) { monitoringScheduled = true; setImmediate(sendMonitoring); }
   });
@@ -173,4 +182,4 @@ function runEntry(entry: WireTaskEntry): WireResult | Promise<WireResult> {
   return runTask(toWireTask(entry), code.spec);
 }
 
-link.send(frame(MessageType.Ready));
+void samplerStarted.then(() => link.send(frame(MessageType.Ready)));
