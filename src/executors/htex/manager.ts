@@ -60,12 +60,18 @@ const RECLAIM_AFTER_MS = 10;
 /** A walltime task's worker is ended this long after the walltime if it has not answered. */
 const WALLTIME_GRACE_MS = 200;
 
-/**
- * Seconds before its block's walltime at which a manager stops taking tasks: 10% of the
- * walltime, at least 5 s and at most 60 s.
- */
+/** Seconds before its block's walltime at which a manager stops taking tasks: 10% of the walltime, at most 60 s. */
 export function walltimeDrainMargin(walltimeSeconds: number): number {
-  return Math.min(60, Math.max(5, walltimeSeconds * 0.1));
+  return Math.min(60, walltimeSeconds * 0.1);
+}
+
+/**
+ * Whether a signal `elapsed` seconds after the manager started is the scheduler ending the
+ * block at its walltime. The manager starts a little after its job, so allow some seconds.
+ */
+export function atBlockWalltime(elapsedSeconds: number, walltimeSeconds: number): boolean {
+  const slack = Math.max(walltimeDrainMargin(walltimeSeconds), Math.min(5, walltimeSeconds / 2));
+  return elapsedSeconds >= walltimeSeconds - slack;
 }
 
 /** Workers this node runs: Parsl's rule (cores, memory, accelerators, maxWorkersPerNode). */
@@ -180,7 +186,7 @@ export class Manager {
       if (blockWalltime !== undefined) {
         const margin = walltimeDrainMargin(blockWalltime);
         const inMs = Math.max(0, (blockWalltime - margin) * 1000 - (Date.now() - this.#startedAt));
-        this.#timers.push(setTimeout(() => this.#drain(`the block's walltime (${blockWalltime} s) ends in ${Math.round(margin)} s`), inMs));
+        this.#timers.push(setTimeout(() => this.#drain(`the block's walltime (${blockWalltime} s) ends in ${margin.toFixed(1)} s`), inMs));
       }
     }
     this.#dispatch();
@@ -189,7 +195,7 @@ export class Manager {
   /** Ended from outside. Near the block's walltime that is the scheduler ending the block: say so. */
   #onSignal(signal: NodeJS.Signals): void {
     const walltime = this.options.blockWalltime;
-    if (walltime !== undefined && (Date.now() - this.#startedAt) / 1000 >= walltime - walltimeDrainMargin(walltime)) {
+    if (walltime !== undefined && atBlockWalltime((Date.now() - this.#startedAt) / 1000, walltime)) {
       const reason = `the block reached its walltime (${walltime} s) and the scheduler ended it (${signal})`;
       this.#link.send(jsonFrame(MessageType.Draining, { reason, final: true }));
       this.stop(0, reason);
