@@ -22,6 +22,7 @@ const groups: Record<string, Group | undefined> = {
   threads: threadBenchmarks,
   htex: await optionalGroup('./htex.ts', 'htexBenchmarks'),
   monitoring: await optionalGroup('./monitoring-cost.ts', 'monitoringCostBenchmarks'),
+  staging: await optionalGroup('./staging.ts', 'stagingBenchmarks'),
   memory: memoryBenchmarks,
   startup: startupBenchmarks,
   dashboard: await optionalGroup('./dashboard.ts', 'dashboardBenchmarks'),
