@@ -50,7 +50,7 @@ async function curlLoop(base: string, dir: string): Promise<number> {
 
 export async function stagingBenchmarks(): Promise<BenchRow[]> {
   const body = 'a small file of thirty-two bytes';
-  const server = createServer((req, res) => res.end(body));
+  const server = createServer((_req, res) => res.end(body));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const cases: [string, () => Promise<number>][] = [
