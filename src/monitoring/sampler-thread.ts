@@ -4,11 +4,14 @@
  * the worker's own thread in synchronous code; they reach the worker's thread (and its
  * manager) as soon as that thread is free again. Worker-side: imports only the sampler.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ProcessSampler } from './resource-sampler.js';
 
-/** `running[0]`: the task id running now (-1: none), `running[1]`: its try id. */
-const { pid, intervalMs, running } = workerData as { pid: number; intervalMs: number; running: Int32Array };
+/**
+ * `running[0]`: the task id running now (-1: none), `running[1]`: its try id. `samples`: where
+ * samples go (the worker's thread takes them synchronously before it sends a result).
+ */
+const { pid, intervalMs, running, samples } = workerData as { pid: number; intervalMs: number; running: Int32Array; samples: MessagePort };
 const sampler = new ProcessSampler(pid, true);
 
 parentPort!.postMessage('started');
@@ -18,5 +21,5 @@ setInterval(() => {
   if (taskId < 0) return;
   const sample: number[] = [];
   sampler.sample(taskId, Atomics.load(running, 1), sample);
-  parentPort!.postMessage(sample);
+  samples.postMessage(sample);
 }, intervalMs);

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SAMPLE_FIELDS } from '../../src/monitoring/events.js';
+import { DEFAULT_MAX_FRAME_BYTES, MessageType, decodeMonitoring, encodeTaskBatch, frame, type CodeEntry } from '../../src/executors/htex/protocol.js';
+import { WorkerProcess, workerEnv } from '../../src/executors/htex/worker-process.js';
 import { startHtex, stopHtex, type HtexRun } from './htex-helpers.js';
 import { checkRecorded, runWorkflow, type Query } from './monitoring-workflow.js';
 
@@ -38,5 +41,32 @@ test('a monitored workflow on HTEX + LocalProvider records tries with host, bloc
     }
   } finally {
     await stopHtex(run);
+  }
+});
+
+test('an HTEX worker sends the resource samples of a synchronous try before its result (a manager told to stop after the last result loses nothing)', { timeout: 30_000 }, async () => {
+  const frames: { type: number; samples?: number }[] = [];
+  let resolveResult: () => void;
+  const gotResult = new Promise<void>((resolve) => { resolveResult = resolve; });
+  let resolveReady: () => void;
+  const ready = new Promise<void>((resolve) => { resolveReady = resolve; });
+  const worker = new WorkerProcess(0, workerEnv({ rank: 0, count: 1, poolId: 'test', blockId: '0', accelerator: undefined, monitoringInterval: 0.1 }),
+    DEFAULT_MAX_FRAME_BYTES, (type, payload) => {
+      if (type === MessageType.Ready) { resolveReady(); return; }
+      if (type === MessageType.Monitoring) frames.push({ type, samples: decodeMonitoring(payload).samples.length / SAMPLE_FIELDS });
+      if (type === MessageType.Results) { frames.push({ type }); resolveResult(); }
+    }, () => { /* the worker is killed below */ });
+  try {
+    await ready;
+    // Synchronous for 600 ms: the worker's thread is held while its sampler thread samples.
+    const spin = 'function spin(ms) { const until = Date.now() + ms; while (Date.now() < until); return ms; }';
+    const code: CodeEntry = { index: 0, appName: 'spin', kind: 'function', spec: { id: 'spin', kind: 'source', name: 'spin', source: `(${spin})` } };
+    worker.link.send(frame(MessageType.Tasks, encodeTaskBatch([code], [{ taskId: 7, tryId: 0, codeIndex: 0, walltime: -1, args: [600], extras: 0 }])));
+    await gotResult;
+    const resultAt = frames.findIndex((f) => f.type === MessageType.Results);
+    const samplesBefore = frames.slice(0, resultAt).reduce((n, f) => n + (f.samples ?? 0), 0);
+    assert.ok(samplesBefore >= 2, `samples sent before the result: ${JSON.stringify(frames)}`);
+  } finally {
+    worker.kill();
   }
 });

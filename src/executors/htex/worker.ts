@@ -7,7 +7,7 @@
  */
 import { Socket } from 'node:net';
 import { serialize } from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SerializationError } from '../../errors.js';
 import { toErrorRecord } from '../../serialize/errors.js';
 import type { CodeSpec } from '../../serialize/code.js';
@@ -35,7 +35,8 @@ const GIVEN_BACK: WireResult = { taskId: -1, tryId: -1, ok: true, value: undefin
 const enqueue = serialTaskLoop<WireTaskEntry>(runEntry, { record, flush: sendResults });
 
 // Monitoring (only when the manager says so): start times of tasks, and resource samples
-// taken by a sampler thread while a try runs; both go to the manager before the results.
+// taken by a sampler thread while a try runs; both go to the manager before the results
+// (the manager may be told to stop as soon as the last result is in: what comes after is lost).
 const monitoringInterval = process.env[MONITORING_ENV] === undefined ? undefined : Number(process.env[MONITORING_ENV]);
 const rank = Number(process.env['PARSL_WORKER_RANK'] ?? 0);
 /** `[taskId, tryId, startedAt, …]` not yet sent; undefined when monitoring is off. */
@@ -48,10 +49,18 @@ running[0] = -1;
 /** Resolves once the sampler thread runs (at most SAMPLER_START_WAIT_MS): tries that start sooner would get no samples. */
 let samplerStarted: Promise<void> = Promise.resolve();
 const SAMPLER_START_WAIT_MS = 3000;
+/**
+ * Where the sampler thread posts samples. Samples taken while a synchronous task holds this
+ * thread wait in it; sendMonitoring takes them synchronously, so they precede the result.
+ */
+let samples: MessagePort | undefined;
 if (monitoringInterval !== undefined && monitoringInterval > 0) {
   const entry = threadEntryFor(ownModuleUrl('../../monitoring/sampler-thread.js', import.meta.url));
+  const channel = new MessageChannel();
+  samples = channel.port1;
   const sampler = new Worker(entry.script, {
-    workerData: { ...entry.workerData, pid: process.pid, intervalMs: monitoringInterval * 1000, running }, stdout: false, stderr: false,
+    workerData: { ...entry.workerData, pid: process.pid, intervalMs: monitoringInterval * 1000, running, samples: channel.port2 },
+    transferList: [channel.port2], stdout: false, stderr: false,
   });
   sampler.unref();
   samplerStarted = new Promise((resolve) => {
@@ -59,16 +68,22 @@ if (monitoringInterval !== undefined && monitoringInterval > 0) {
     sampler.once('error', () => resolve());
     setTimeout(resolve, SAMPLER_START_WAIT_MS).unref();
   });
-  sampler.on('message', (sample: number[] | 'started') => {
-    if (sample === 'started') return;
+  // Samples of a try that awaits (this thread is free): sent as they come.
+  samples.on('message', (sample: number[]) => {
     for (const value of sample) samplesOut.push(value);
     if (!monitoringScheduled) { monitoringScheduled = true; setImmediate(sendMonitoring); }
   });
+  samples.unref();
   sampler.on('error', (error) => process.stderr.write(`parsl-ts worker ${rank}: resource sampler failed: ${error.message}\n`));
 }
 
 function sendMonitoring(): void {
   monitoringScheduled = false;
+  if (samples !== undefined) {
+    for (let message = receiveMessageOnPort(samples); message !== undefined; message = receiveMessageOnPort(samples)) {
+      for (const value of message.message as number[]) samplesOut.push(value);
+    }
+  }
   if (startedOut === undefined || (startedOut.length === 0 && samplesOut.length === 0)) return;
   link.send(encodeMonitoring({ rank, started: startedOut, samples: samplesOut }));
   startedOut = [];
