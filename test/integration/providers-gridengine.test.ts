@@ -1,6 +1,7 @@
-// GridEngineProvider on a REAL Grid Engine 8.1.9 (Debian's gridengine-master/-exec/-client),
-// when one answers on this machine; skipped, with the reason, when none does (CI sets up
-// only Slurm; the stand-in test in providers-standins.test.ts covers Grid Engine there).
+// GridEngineProvider on a REAL Grid Engine 8.1.9 (Debian's gridengine-master/-exec/-client)
+// with queue all.q, as `scripts/gridengine.sh up` sets it up (CI does, as root); skipped, with
+// the reason in one line, when none answers (providers-standins.test.ts still covers the
+// provider's commands without one).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { processesMentioning, waitFor } from './slurm-helpers.js';
 process.env.SGE_ROOT ??= '/var/lib/gridengine';
 process.env.SGE_CELL ??= 'default';
 const qstat = spawnSync('qstat', ['-f'], { encoding: 'utf8', timeout: 10_000 });
-const skip = qstat.status !== 0 || !/all\.q@/.test(qstat.stdout) ? `no Grid Engine answers here (qstat -f: ${(qstat.stderr || qstat.stdout || 'not found').trim().split('\n')[0]})` : undefined;
+const skip = qstat.status !== 0 || !/all\.q@/.test(qstat.stdout) ? `no Grid Engine with queue all.q answers here; as root, scripts/gridengine.sh up starts one (qstat -f: ${(qstat.stderr || qstat.stdout || 'not found').trim().split('\n')[0]})` : undefined;
 
 export const sgeJob = app(function sgeJob() {
   return [process.env.JOB_ID ?? '', process.env.NSLOTS ?? ''];
