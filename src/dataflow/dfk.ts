@@ -293,7 +293,7 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     if (tryId === 0) record.tries = [attempt];
     else record.tries.push(attempt);
     this.#monitor?.tryLaunched(record.id, tryId, executor.label, attempt.launchedAt);
-    this.#setState(record, 'launched');
+    this.#setState(record, 'launched', attempt.launchedAt);
     const task: ExecutorTask = {
       taskId: record.id, tryId, appName: record.definition.name,
       kind: record.definition.kind === 'bash' ? 'bash' : 'function', code, args: record.args,
@@ -461,14 +461,14 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     this.#fail(record, error, 'failed');
   }
 
-  #setState(record: TaskRecord, state: TaskState): void {
+  #setState(record: TaskRecord, state: TaskState, time = Date.now()): void {
     const before = record.state;
     if ((before === 'launched' || before === 'joining') && state !== 'launched' && state !== 'joining') this.#counts.running--;
     if ((state === 'launched' || state === 'joining') && before !== 'launched' && before !== 'joining') this.#counts.running++;
     if (before === 'joining') this.#joining--;
     if (state === 'joining') this.#joining++;
     record.state = state;
-    this.#monitor?.taskState(record.id, record.tries.length > 0 ? record.tries.length - 1 : 0, state, Date.now());
+    this.#monitor?.taskState(record.id, record.tries.length > 0 ? record.tries.length - 1 : 0, state, time);
   }
 
   #succeed(record: TaskRecord, value: unknown, state: TaskState = 'exec_done'): void {

@@ -152,7 +152,8 @@ export class Recorder implements ExecutorMonitor {
         managerId: placement.managerId ?? null, workerId: placement.workerId ?? null,
       });
     }
-    this.#event(EventKind.Running, taskId, tryId, time, id);
+    // A worker's clock may be ahead of the driver's: a try started no later than we heard of it.
+    this.#event(EventKind.Running, taskId, tryId, Math.min(time, Date.now()), id);
   }
 
   resourceSamples(flat: readonly number[], host: string): void {

@@ -23,6 +23,11 @@ const FINAL = new Set<string>(FINAL_TASK_STATES);
 /** Append-only rows (status, resource, block, dependency) kept at most while unwritten; more are dropped. */
 const MAX_APPENDED_ROWS = 2_000_000;
 const seconds = (ms: number): number => ms / 1000;
+/**
+ * Seconds between two states of a task recorded in the same millisecond: their timestamps
+ * then still sort in the order they happened (times are taken in whole milliseconds).
+ */
+const TIE_STEP = 1e-6;
 
 interface LiveRow {
   values: unknown[];
@@ -32,6 +37,8 @@ interface LiveRow {
 interface LiveTask extends LiveRow {
   final: boolean;
   tries: (LiveRow | undefined)[];
+  /** Timestamp (s) of its latest status row. */
+  lastStatusAt: number;
 }
 
 interface Placement {
@@ -110,16 +117,22 @@ export class RowBuilder {
     values[TASK.task_fail_count!] = 0;
     values[TASK.task_fail_cost!] = 0;
     values[TASK.task_status_name!] = 'unsched';
-    const task: LiveTask = { values, dirty: true, final: false, tries: [] };
+    const task: LiveTask = { values, dirty: true, final: false, tries: [], lastStatusAt: 0 };
     this.#tasks.set(taskId, task);
     this.#dirtyTasks.push(task);
     this.#counts.submitted++;
   }
 
-  #state(taskId: number, tryId: number, state: string, time: number): void {
-    this.#append('status', taskId, state, seconds(time), tryId);
+  /** A status row, and the task's latest state; returns the row's timestamp (s). */
+  #state(taskId: number, tryId: number, state: string, time: number): number {
     const task = this.#tasks.get(taskId);
-    if (task === undefined) return;
+    let at = seconds(time);
+    if (task !== undefined) {
+      if (at <= task.lastStatusAt) at = task.lastStatusAt + TIE_STEP;
+      task.lastStatusAt = at;
+    }
+    this.#append('status', taskId, state, at, tryId);
+    if (task === undefined) return at;
     task.values[TASK.task_status_name!] = state;
     if (FINAL.has(state) && !task.final) {
       task.final = true;
@@ -128,6 +141,7 @@ export class RowBuilder {
       else this.#counts.failed++;
     }
     this.#markTask(task);
+    return at;
   }
 
   #launched(taskId: number, tryId: number, executor: string, time: number): void {
@@ -146,12 +160,12 @@ export class RowBuilder {
     this.#markTask(task);
   }
 
+  /** Reported once or twice (threads: while it runs, and with its result): the first counts. */
   #running(taskId: number, tryId: number, time: number, placement: Placement | undefined): void {
     const attempt = this.#tasks.get(taskId)?.tries[tryId];
     if (attempt === undefined) return;
     const values = attempt.values;
-    values[TRY.task_try_time_running!] = seconds(time);
-    values[TRY.task_try_status!] = 'running';
+    if (values[TRY.task_try_time_running!] !== null) return;
     if (placement !== undefined) {
       values[TRY.hostname!] = placement.hostname;
       values[TRY.block_id!] = placement.blockId;
@@ -159,7 +173,20 @@ export class RowBuilder {
       values[TRY.worker_id!] = placement.workerId;
     }
     this.#markTry(attempt);
-    this.#state(taskId, tryId, 'running', time);
+    // A worker's clock may differ from the driver's: a try runs between its launch and its return.
+    const launchedAt = values[TRY.task_try_time_launched!] as number;
+    let at = Math.max(seconds(time), launchedAt);
+    const returnedAt = values[TRY.task_try_time_returned!] as number | null;
+    if (returnedAt === null) {
+      values[TRY.task_try_status!] = 'running';
+      at = this.#state(taskId, tryId, 'running', at * 1000);
+    } else {
+      // Heard of after its result (should not happen): its row in the history before the
+      // return, the task's state unchanged.
+      at = Math.max(launchedAt, Math.min(at, returnedAt - TIE_STEP));
+      this.#append('status', taskId, 'running', at, tryId);
+    }
+    values[TRY.task_try_time_running!] = at;
   }
 
   #returned(taskId: number, tryId: number, time: number, error: string | undefined): void {

@@ -54,7 +54,8 @@ async function comparable(query: Query, runId: string): Promise<Record<string, u
   return {
     task: await rows('SELECT task_id, task_func_name, task_depends, task_status_name, task_fail_count, task_fail_cost, task_executor FROM task WHERE run_id = $1 ORDER BY task_id'),
     try: await rows('SELECT task_id, try_id, task_executor, task_fail_history, task_try_status FROM try WHERE run_id = $1 ORDER BY task_id, try_id'),
-    status: await rows('SELECT task_id, try_id, task_status_name FROM status WHERE run_id = $1 ORDER BY task_id, timestamp, try_id'),
+    // A task's status times strictly increase in the order of its states (ties are a microsecond apart).
+    status: await rows('SELECT task_id, try_id, task_status_name FROM status WHERE run_id = $1 ORDER BY task_id, try_id, timestamp'),
     dependency: await rows('SELECT task_id, depends_on FROM dependency WHERE run_id = $1 ORDER BY task_id, depends_on'),
     node: await rows('SELECT uid, worker_count, active FROM node WHERE run_id = $1'),
     workflow: await rows('SELECT tasks_completed_count, tasks_failed_count, tasks_submitted_count FROM workflow WHERE run_id = $1'),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { load, ThreadPoolExecutor } from '../../src/index.js';
+import { app, load, ThreadPoolExecutor } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
 import { checkRecorded, runWorkflow, type Query } from './monitoring-workflow.js';
 
@@ -33,6 +33,41 @@ test('a monitored workflow on threads records its run, tasks, tries with errors,
     assert.equal(workflow!['workflow_name'], 'monitoring-test');
     assert.equal(workflow!['workflow_version'], '1.0');
     assert.equal(workflow!['rundir'], dfk.runDir);
+  } finally {
+    db.close();
+  }
+});
+
+const noop = app(function noop(i: number) { return i; });
+
+test('status times of a task strictly increase in the order of its states, and no try is launched after it runs (ties within a millisecond are ordered)', async () => {
+  const dir = tempDir();
+  const dfk = await load({
+    executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 })], runDir: join(dir, 'runinfo'),
+    monitoring: { resourceMonitoringEnabled: false },
+  });
+  try {
+    // Many no-ops: launched, running and exec_done of one task often fall in the same millisecond.
+    await Promise.all(Array.from({ length: 300 }, (_, i) => noop(i)));
+  } finally {
+    await dfk.cleanup();
+  }
+  const db = sqliteQuery(join(dir, 'runinfo', 'monitoring.db'));
+  try {
+    const rows = await db.query('SELECT task_id, task_status_name, timestamp FROM status WHERE run_id = $1 ORDER BY task_id, timestamp', [dfk.runId]);
+    const byTask = new Map<number, { state: string; at: number }[]>();
+    for (const row of rows) {
+      const id = Number(row['task_id']);
+      if (!byTask.has(id)) byTask.set(id, []);
+      byTask.get(id)!.push({ state: String(row['task_status_name']), at: Number(row['timestamp']) });
+    }
+    assert.equal(byTask.size, 300);
+    for (const [id, states] of byTask) {
+      assert.deepEqual(states.map((s) => s.state), ['launched', 'running', 'exec_done'], `task ${id}: ${JSON.stringify(states)}`);
+      for (let i = 1; i < states.length; i++) assert.ok(states[i]!.at > states[i - 1]!.at, `task ${id}: no two states at the same time: ${JSON.stringify(states)}`);
+    }
+    const tries = await db.query('SELECT task_id, task_try_time_launched AS l, task_try_time_running AS r FROM try WHERE run_id = $1', [dfk.runId]);
+    for (const t of tries) assert.ok(Number(t['l']) <= Number(t['r']), `try of task ${t['task_id']} launched ${t['l']} after it ran ${t['r']}`);
   } finally {
     db.close();
   }

@@ -77,3 +77,31 @@ test('a resource sample sums a process and its children', async () => {
     child.kill('SIGKILL');
   }
 });
+
+test("a try's running time lies between its launch and its return whatever the worker's clock says, and counts once", async () => {
+  const path = join(tempDir(), 'm.db');
+  const store = new SqliteStore(path);
+  const builder = new RowBuilder(info);
+  const events = new EventBuffer();
+  for (const taskId of [1, 2]) {
+    events.push(EventKind.Submitted, taskId, 0, 2_000_000, events.stringId('work'));
+    events.push(EventKind.Launched, taskId, 0, 2_000_010, events.stringId('htex'));
+    events.push(EventKind.State, taskId, 0, 2_000_010, STATE_CODES['launched']!);
+  }
+  events.push(EventKind.Running, 1, 0, 1_999_990, -1); // a worker whose clock is behind
+  events.push(EventKind.Running, 1, 0, 2_000_030, -1); // reported again: ignored
+  events.push(EventKind.Returned, 2, 0, 2_000_050, -1);
+  events.push(EventKind.State, 2, 0, 2_000_050, STATE_CODES['exec_done']!);
+  events.push(EventKind.Running, 2, 0, 2_000_090, -1); // heard of after its result, clock ahead
+  builder.apply(events.take()!);
+  await store.write(builder.take(2_001_000));
+  await store.close();
+  const db = new Database(path, { readonly: true });
+  const tries = db.prepare('SELECT task_id, task_try_time_launched AS l, task_try_time_running AS r, task_try_status AS s FROM try ORDER BY task_id').all();
+  assert.deepEqual(tries, [{ task_id: 1, l: 2000.01, r: 2000.01 + 1e-6, s: 'running' }, { task_id: 2, l: 2000.01, r: 2000.05 - 1e-6, s: 'exec_done' }]);
+  const history = (id: number) => db.prepare('SELECT task_status_name AS s FROM status WHERE task_id = ? ORDER BY timestamp').all(id).map((r) => (r as { s: string }).s);
+  assert.deepEqual(history(1), ['launched', 'running']);
+  assert.deepEqual(history(2), ['launched', 'running', 'exec_done']);
+  assert.deepEqual(db.prepare('SELECT task_status_name AS s FROM task ORDER BY task_id').all(), [{ s: 'running' }, { s: 'exec_done' }]);
+  db.close();
+});
