@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { app, load, ThreadPoolExecutor } from '../../src/index.js';
@@ -71,4 +72,44 @@ test('status times of a task strictly increase in the order of its states, and n
   } finally {
     db.close();
   }
+});
+
+/** Runs until `marker` exists, so that the test decides when it ends. */
+const runUntil = app(function runUntil(marker: string) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (!existsSync(marker)) Atomics.wait(pause, 0, 0, 20);
+  return 'done';
+});
+
+test('a thread task is recorded as running while it runs (task.task_status_name), not only once it returned', async () => {
+  const dir = tempDir();
+  const marker = join(dir, 'finish');
+  const dfk = await load({
+    executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 1 })], runDir: join(dir, 'runinfo'),
+    monitoring: { resourceMonitoringEnabled: false },
+  });
+  let seen: string | undefined;
+  try {
+    const future = runUntil(marker);
+    const path = join(dir, 'runinfo', 'monitoring.db');
+    // Generous: only detects a state that never comes.
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && seen !== 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!existsSync(path)) continue;
+      const db = sqliteQuery(path);
+      try {
+        const [row] = await db.query('SELECT task_status_name FROM task WHERE run_id = $1', [dfk.runId]);
+        seen = row?.['task_status_name'] as string | undefined;
+      } catch { /* the tables are not created yet */ } finally {
+        db.close();
+      }
+    }
+    writeFileSync(marker, '');
+    assert.equal(await future, 'done');
+  } finally {
+    writeFileSync(marker, '');
+    await dfk.cleanup();
+  }
+  assert.equal(seen, 'running', 'the task row said running while the task ran');
 });

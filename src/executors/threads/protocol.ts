@@ -6,8 +6,11 @@ import type { WireTask } from '../runner.js';
 export interface TaskBatchMessage {
   codes?: CodeSpec[];
   tasks: WireTask[];
-  /** Monitoring is on: from now on, report when each task started (`startedAt`). */
-  reportStarts?: true;
+  /**
+   * Monitoring is on: from now on, report when each task started, at once in this shared
+   * memory (StartCell) and with the results (`startedAt`).
+   */
+  startCell?: SharedArrayBuffer;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
 import { ownModuleUrl, threadEntryFor } from '../../util/own-modules.js';
 import { ProcessSampler } from '../../monitoring/resource-sampler.js';
 import type { TryPlacement } from '../../monitoring/events.js';
+import { StartCell } from './start-cell.js';
 import { storageAccessOption } from '../../data/data-manager.js';
 import type { StagingProvider } from '../../data/staging.js';
 
@@ -35,6 +36,8 @@ const MAX_IN_FLIGHT = 512;
 const SLOW_TASK_MS = 2;
 /** A walltime task's worker is ended this long after the walltime if it has not answered. */
 const WALLTIME_GRACE_MS = 200;
+/** Monitoring: how often the tasks running on the workers are looked at (the recorder writes every 100 ms). */
+const RUNNING_CHECK_MS = 100;
 
 /**
  * The driver's Node flags minus loaders: `--import tsx` would be resolved again from the
@@ -106,6 +109,10 @@ interface ThreadSlot {
   exited: boolean;
   /** Monitoring: where its tries run, and whether the worker was asked to report start times. */
   placement: TryPlacement | undefined;
+  /** Monitoring: the task it runs now and since when (written by the worker). */
+  startCell: StartCell | undefined;
+  /** The StartCell sequence of the last start recorded as running. */
+  reportedStart: number;
 }
 
 function toWireTask(task: ExecutorTask): WireTask {
@@ -137,6 +144,7 @@ export class ThreadPoolExecutor implements Executor {
   #shuttingDown = false;
   #shutdownPromise: Promise<void> | undefined;
   #sampleTimer: NodeJS.Timeout | undefined;
+  #runningTimer: NodeJS.Timeout | undefined;
   #startedAt = 0;
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
@@ -163,6 +171,8 @@ export class ThreadPoolExecutor implements Executor {
     const monitor = this.#context!.monitor!;
     this.#startedAt = Date.now();
     this.#reportNode(true);
+    this.#runningTimer = setInterval(() => this.#reportRunning(), RUNNING_CHECK_MS);
+    this.#runningTimer.unref();
     if (monitor.resourceInterval <= 0) return;
     const sampler = new ProcessSampler(process.pid, false);
     const one: number[] = [];
@@ -184,6 +194,18 @@ export class ThreadPoolExecutor implements Executor {
     this.#sampleTimer.unref();
   }
 
+  /** Tasks that started since the last look and still run: recorded as running now, not when they return. */
+  #reportRunning(): void {
+    const monitor = this.#context!.monitor!;
+    for (const slot of this.#slots) {
+      const started = slot.startCell?.read();
+      if (started === undefined || started.sequence === slot.reportedStart) continue;
+      slot.reportedStart = started.sequence;
+      if (slot.inFlight.get(started.taskId)?.tryId !== started.tryId) continue; // already returned
+      monitor.tryRunning(started.taskId, started.tryId, started.startedAt, slot.placement!);
+    }
+  }
+
   #reportNode(active: boolean): void {
     const now = Date.now();
     this.#context!.monitor!.node({
@@ -198,6 +220,7 @@ export class ThreadPoolExecutor implements Executor {
     const slot: ThreadSlot = {
       id: this.#nextWorkerId++, worker, inFlight: new Map(), knownCodes: new Set(),
       avgTaskMs: 0, walltimeTimer: undefined, ready: Promise.resolve(), exited: false, placement: undefined,
+      startCell: undefined, reportedStart: 0,
     };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onReady = (message: unknown) => {
@@ -288,7 +311,8 @@ export class ThreadPoolExecutor implements Executor {
     if (codes.length > 0) message.codes = codes;
     if (slot.placement === undefined && this.#context!.monitor !== undefined) {
       slot.placement = { hostname: hostname(), managerId: this.label, workerId: String(slot.id) };
-      message.reportStarts = true;
+      slot.startCell = new StartCell();
+      message.startCell = slot.startCell.buffer;
     }
     try {
       slot.worker.postMessage(message);
@@ -354,7 +378,7 @@ export class ThreadPoolExecutor implements Executor {
     for (let i = 0; i < results.length; i += 4) {
       const taskId = results[i] as number;
       if (!slot.inFlight.has(taskId)) continue; // already timed out
-      // Before the result: the try's running time is recorded before it ends.
+      // Before the result: the try's running time is recorded before it ends (if #reportRunning did not already).
       if (startedAt !== undefined) context.monitor?.tryRunning(taskId, results[i + 1] as number, startedAt[i / 4]!, slot.placement!);
       slot.inFlight.delete(taskId);
       if (slot.walltimeTimer !== undefined) { clearTimeout(slot.walltimeTimer); slot.walltimeTimer = undefined; }
@@ -404,6 +428,7 @@ export class ThreadPoolExecutor implements Executor {
     this.#shutdownPromise ??= (async () => {
       this.#shuttingDown = true;
       clearInterval(this.#sampleTimer);
+      clearInterval(this.#runningTimer);
       for (const task of this.#queue.drain()) {
         this.#context?.deliver(task.taskId, task.tryId, { ok: false, error: new ExecutorError(this.label, 'executor shut down before the task ran') });
       }

@@ -9,6 +9,7 @@ import type { CodeSpec } from '../../serialize/code.js';
 import { runTask, type WireResult, type WireTask } from '../runner.js';
 import { serialTaskLoop } from '../serial-task-loop.js';
 import type { ResultBatchMessage, TaskBatchMessage } from './protocol.js';
+import { StartCell } from './start-cell.js';
 
 const port = parentPort!;
 const codes = new Map<string, CodeSpec>();
@@ -16,6 +17,8 @@ let outbox: unknown[] = [];
 let outCount = 0;
 /** Monitoring: start times of the tasks in `outbox`, when the executor asked for them. */
 let starts: number[] | undefined;
+/** Monitoring: the task running now, read by the executor while it runs. */
+let startCell: StartCell | undefined;
 
 function record(result: WireResult): void {
   outbox.push(result.taskId, result.tryId, result.ok ? 1 : 0, result.ok ? result.value : result.error);
@@ -43,12 +46,19 @@ function flush(busyMs: number): void {
 }
 
 const enqueue = serialTaskLoop<WireTask>((task) => {
-  starts?.push(Date.now());
+  if (starts !== undefined) {
+    const now = Date.now();
+    starts.push(now);
+    startCell!.write(task.taskId, task.tryId, now);
+  }
   return runTask(task, codes.get(task.codeId)!);
 }, { record, flush });
 
 port.on('message', (message: TaskBatchMessage) => {
-  if (message.reportStarts) starts ??= [];
+  if (message.startCell !== undefined) {
+    starts ??= [];
+    startCell = new StartCell(message.startCell);
+  }
   if (message.codes) for (const spec of message.codes) codes.set(spec.id, spec);
   enqueue(message.tasks);
 });
