@@ -134,6 +134,14 @@ export class RowBuilder {
     this.#append('status', taskId, state, at, tryId);
     if (task === undefined) return at;
     task.values[TASK.task_status_name!] = state;
+    if (state === 'fail_retryable') {
+      // The try that just failed is retried: Parsl's state for it (its return said 'failed').
+      const attempt = task.tries[tryId];
+      if (attempt !== undefined) {
+        attempt.values[TRY.task_try_status!] = state;
+        this.#markTry(attempt);
+      }
+    }
     if (FINAL.has(state) && !task.final) {
       task.final = true;
       task.values[TASK.task_time_returned!] = seconds(time);

@@ -89,8 +89,8 @@ describe('the dashboard in Chromium', { skip: chromiumMissing, timeout: 180_000 
     assert.deepEqual((await appRow('broken')).slice(0, 5), ['broken', '1', '0', '1', '0']);
     assert.match((await appRow('busy'))[5]!, /^1\.\d+ s$/, 'the 1 s task\'s mean run time');
 
-    // Nine tries ran (the dep_fail task never did): six succeeded and three failed (flaky's
-    // first, both of broken's) — as many bars of each colour in the drawn SVG.
+    // Nine tries ran (the dep_fail task never did): six succeeded, two failed and were retried
+    // (flaky's first, broken's first) and one failed for good — as many bars of each colour.
     assert.equal(await page.locator('#timeline-chart').getAttribute('data-bars'), '9');
     const bars = await page.locator('#timeline-chart svg path').evaluateAll((paths) => {
       const fills: Record<string, number> = {};
@@ -101,7 +101,8 @@ describe('the dashboard in Chromium', { skip: chromiumMissing, timeout: 180_000 
       return fills;
     });
     assert.equal(bars['#16a34a'], 6, `green bars (exec_done): ${JSON.stringify(bars)}`);
-    assert.equal(bars['#dc2626'], 3, 'red bars (failed tries)');
+    assert.equal(bars['#a855f7'], 2, `purple bars (failed and retried: fail_retryable): ${JSON.stringify(bars)}`);
+    assert.equal(bars['#dc2626'], 1, 'a red bar (the last try of the failed task)');
 
     const graph = await page.evaluate(() => {
       const cy = window['dashboardGraph'] as { nodes(): { length: number; map<T>(f: (n: { data(k: string): unknown }) => T): T[] }; edges(): { length: number } };
@@ -128,7 +129,7 @@ describe('the dashboard in Chromium', { skip: chromiumMissing, timeout: 180_000 
     await open(page, `${dashboard.url}/workflow/${runId}/task/${ids.flaky}`);
     const tries = await page.locator('#tries-table tbody tr').allInnerTexts();
     assert.equal(tries.length, 2);
-    assert.match(tries[0]!, /failed[\s\S]*RangeError: first try fails/);
+    assert.match(tries[0]!, /fail_retryable[\s\S]*RangeError: first try fails/);
     assert.match(tries[1]!, /exec_done/);
     const states = await page.locator('#history-table tbody tr td:nth-child(2)').allInnerTexts();
     assert.deepEqual(states.filter((s) => s !== 'pending'), ['launched', 'running', 'fail_retryable', 'launched', 'running', 'exec_done']);

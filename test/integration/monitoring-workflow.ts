@@ -95,6 +95,9 @@ export async function checkRecorded(query: Query, runId: string, ids: WorkflowId
   assert.equal(tries.length, 6 + 2 + 2 - 1, 'one try per launched task, two for flaky and broken (none for the dep_fail)');
   assert.deepEqual(triesOf(ids.flaky).map((t) => t['task_fail_history']), ['RangeError: first try fails', null]);
   assert.deepEqual(triesOf(ids.broken).map((t) => t['task_fail_history']), ['TypeError: always broken', 'TypeError: always broken']);
+  // A failed try that is retried is fail_retryable, as in Parsl; only the last one is failed.
+  assert.deepEqual(triesOf(ids.flaky).map((t) => t['task_try_status']), ['fail_retryable', 'exec_done']);
+  assert.deepEqual(triesOf(ids.broken).map((t) => t['task_try_status']), ['fail_retryable', 'failed']);
   for (const t of tries) {
     assert.equal(t['task_executor'], executor);
     const launched = Number(t['task_try_time_launched']), running = Number(t['task_try_time_running']), returned = Number(t['task_try_time_returned']);
