@@ -14,6 +14,7 @@ import { groupHasLiveProcess } from '../util/processes.js';
 import { SingleNodeLauncher } from './launchers/single-node.js';
 import type { Launcher } from './launchers/launcher.js';
 import { positiveNumberCheck, resolveProviderOptions, walltimeSeconds } from './options.js';
+import { walltimeDrainMargin } from './walltime-drain.js';
 import type { ExecutionProvider, JobStatus, ProviderContext, ProviderOptions } from './provider.js';
 
 export interface LocalProviderOptions extends ProviderOptions {
@@ -57,6 +58,9 @@ interface LocalJob {
   /** Why we ended it, if we did ('cancelled', 'walltime'). */
   endedBy?: 'cancelled' | 'walltime';
   walltimeTimer: NodeJS.Timeout | undefined;
+  /** Milliseconds since the epoch. */
+  startedAt: number;
+  endedAt?: number;
 }
 
 /** Live groups of every LocalProvider, killed if the driver exits without cleanup. */
@@ -174,8 +178,9 @@ export class LocalProvider implements ExecutionProvider {
     const jobId = String(pid);
     const job: LocalJob = {
       jobId, child, pgid: pid, scriptPath, stdoutPath, stderrPath,
-      exitCode: undefined, signal: undefined, walltimeTimer: undefined,
+      exitCode: undefined, signal: undefined, walltimeTimer: undefined, startedAt: Date.now(),
       exited: new Promise((done) => child.once('exit', (code, signal) => {
+        job.endedAt = Date.now();
         job.exitCode = code;
         job.signal = signal;
         clearTimeout(job.walltimeTimer);
@@ -212,9 +217,23 @@ export class LocalProvider implements ExecutionProvider {
       return job.endedBy === 'walltime' ? { state: 'running', message: 'ending: walltime reached', ...paths } : { state: 'running', ...paths };
     }
     if (job.endedBy === 'walltime') return { state: 'timeout', message: `walltime ${this.walltime} reached`, ...paths };
+    if (job.exitCode === 0 && this.#drainedForWalltime(job)) {
+      return { state: 'timeout', exitCode: 0, message: `walltime ${this.walltime} reached: the block drained and ended just before it`, ...paths };
+    }
     if (job.exitCode === 0) return { state: 'completed', exitCode: 0, ...paths };
     if (job.exitCode !== null) return { state: 'failed', exitCode: job.exitCode, message: `block exited with code ${job.exitCode}`, ...paths };
     return { state: 'failed', message: `block killed by signal ${job.signal}`, ...paths };
+  }
+
+  /**
+   * Whether a block that ended on its own did so in the last moments of its walltime, when
+   * an HTEX manager stops taking tasks and exits once they are done: the walltime ended it,
+   * as if we had (the same state whichever came first).
+   */
+  #drainedForWalltime(job: LocalJob): boolean {
+    if (this.walltime === undefined || job.endedAt === undefined) return false;
+    const walltime = walltimeSeconds(this.walltime);
+    return walltime > 0 && (job.endedAt - job.startedAt) / 1000 >= walltime - walltimeDrainMargin(walltime);
   }
 
   async cancel(jobIds: string[]): Promise<boolean[]> {

@@ -18,6 +18,7 @@ import { Logger } from '../../util/logger.js';
 import { VERSION } from '../../version.js';
 import { ManagerLink } from './manager-link.js';
 import { killDescendants } from '../../util/processes.js';
+import { walltimeDrainMargin } from '../../providers/walltime-drain.js';
 import {
   MessageType, decodeTaskBatch, encodeResultBatch, encodeTaskBatch, frame, idsFrame, jsonFrame, readIds, readResultHeader,
   type CodeEntry, type RegisterMessage, type WireTaskEntry,
@@ -59,11 +60,6 @@ export interface ManagerOptions {
 const RECLAIM_AFTER_MS = 10;
 /** A walltime task's worker is ended this long after the walltime if it has not answered. */
 const WALLTIME_GRACE_MS = 200;
-
-/** Seconds before its block's walltime at which a manager stops taking tasks: 10% of the walltime, at most 60 s. */
-export function walltimeDrainMargin(walltimeSeconds: number): number {
-  return Math.min(60, walltimeSeconds * 0.1);
-}
 
 /**
  * Whether a signal `elapsed` seconds after the manager started is the scheduler ending the
