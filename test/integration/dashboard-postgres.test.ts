@@ -3,38 +3,18 @@
  * in both, every API answer compared. Uses PARSL_TEST_POSTGRES_URL, else a throwaway server
  * (scripts/postgres.sh); skipped only when no PostgreSQL server is installed.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDashboardDatabase } from '../../src/dashboard/database.js';
 import { LiveUpdates } from '../../src/dashboard/live.js';
 import { buildDashboard } from '../../src/dashboard/server.js';
 import { load, ThreadPoolExecutor } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
+import { usePostgresServer } from './postgres-server.js';
 import { runWorkflow } from './monitoring-workflow.js';
 
-const SCRIPT = new URL('../../scripts/postgres.sh', import.meta.url).pathname;
-let url = process.env['PARSL_TEST_POSTGRES_URL'];
-let serverDir: string | undefined;
-let unavailable: string | undefined;
-
-before(() => {
-  if (url !== undefined) return;
-  serverDir = join(tmpdir(), `parsl-ts-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    url = execFileSync(SCRIPT, ['up', serverDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (error) {
-    if ((error as { status?: number }).status === 3) unavailable = 'no PostgreSQL server is installed (apt-get install postgresql)';
-    else throw error;
-  }
-});
-
-after(() => {
-  if (serverDir !== undefined) execFileSync(SCRIPT, ['down', serverDir], { stdio: 'ignore' });
-});
+const postgres = usePostgresServer();
 
 /** Times and the worker each try ran on differ between two runs of a workflow: compare everything else. */
 function withoutTimes(value: unknown): unknown {
@@ -47,9 +27,9 @@ function withoutTimes(value: unknown): unknown {
 }
 
 test('every API answer over PostgreSQL matches the one over SQLite for the same workflow', async (t) => {
-  if (unavailable) return t.skip(unavailable);
+  if (postgres.unavailable) return t.skip(postgres.unavailable);
   const answers: Record<string, unknown>[] = [];
-  for (const dbUrl of [undefined, url]) {
+  for (const dbUrl of [undefined, postgres.url]) {
     const dir = tempDir();
     const dfk = await load({
       executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 })], runDir: join(dir, 'runinfo'), retries: 1,

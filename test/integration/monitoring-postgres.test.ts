@@ -3,38 +3,17 @@
  * PARSL_TEST_POSTGRES_URL, else starts a throwaway one with scripts/postgres.sh; skips only
  * when no PostgreSQL server is installed on this machine.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { load, ThreadPoolExecutor } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
+import { usePostgresServer } from './postgres-server.js';
 import { checkRecorded, runWorkflow, type Query } from './monitoring-workflow.js';
 
-const SCRIPT = new URL('../../scripts/postgres.sh', import.meta.url).pathname;
-let url = process.env['PARSL_TEST_POSTGRES_URL'];
-let serverDir: string | undefined;
-let unavailable: string | undefined;
-
-before(() => {
-  if (url !== undefined) return;
-  // Directly under /tmp: the server runs as the postgres user, who cannot enter our 0700 temp dirs.
-  serverDir = join(tmpdir(), `parsl-ts-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    url = execFileSync(SCRIPT, ['up', serverDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-  } catch (error) {
-    if ((error as { status?: number }).status === 3) unavailable = 'no PostgreSQL server is installed (apt-get install postgresql)';
-    else throw error;
-  }
-});
-
-after(() => {
-  if (serverDir !== undefined) execFileSync(SCRIPT, ['down', serverDir], { stdio: 'ignore' });
-});
+const postgres = usePostgresServer();
 
 async function recordWorkflow(dbUrl: string | undefined, dir: string): Promise<{ runId: string; ids: Awaited<ReturnType<typeof runWorkflow>> }> {
   const dfk = await load({
@@ -63,12 +42,12 @@ async function comparable(query: Query, runId: string): Promise<Record<string, u
 }
 
 test('PostgreSQL records the same rows as SQLite for the same workflow', async (t) => {
-  if (unavailable !== undefined) { t.skip(unavailable); return; }
-  const client = new pg.Client({ connectionString: url });
+  if (postgres.unavailable !== undefined) { t.skip(postgres.unavailable); return; }
+  const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
   try {
     const dir = tempDir();
-    const onPostgres = await recordWorkflow(url, join(dir, 'pg'));
+    const onPostgres = await recordWorkflow(postgres.url, join(dir, 'pg'));
     const onSqlite = await recordWorkflow(undefined, join(dir, 'sqlite'));
     const pgQuery: Query = async (sql, params = []) => (await client.query(sql, params)).rows as Record<string, unknown>[];
     await checkRecorded(pgQuery, onPostgres.runId, onPostgres.ids, 'threads');
