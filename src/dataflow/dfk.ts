@@ -120,6 +120,8 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
     });
     dfk.#strategy.start();
     dfk.#statusFile = startStatusFile(dfk);
+    // The monitoring writer thread started alongside the executors: be sure it runs before tasks come.
+    await dfk.#monitor?.started;
     return dfk;
   }
 

@@ -18,6 +18,8 @@ import type { WriterReply, WriterRequest, WriterStart } from './writer-protocol.
 
 const WRITER_ENTRY = threadEntryFor(ownModuleUrl('./writer.js', import.meta.url));
 const FLUSH_INTERVAL_MS = 100;
+/** `load()` waits at most this long for the writer thread to start. */
+const WRITER_START_WAIT_MS = 5000;
 /** Events are handed over early once this many wait. */
 const EARLY_FLUSH_EVENTS = 50_000;
 /** cleanup() gives up on the writer after this long without progress. */
@@ -56,6 +58,12 @@ export class Recorder implements ExecutorMonitor {
   #droppedRows = 0;
   #closed = false;
   #onWriterEvent: (() => void) | undefined;
+  #markStarted: () => void = () => {};
+  /**
+   * Resolves once the writer thread runs (or has failed, or after WRITER_START_WAIT_MS):
+   * `load()` waits for it, so the thread's start-up is paid there, not by the first tasks.
+   */
+  readonly started: Promise<void> = new Promise((resolve) => { this.#markStarted = resolve; });
 
   constructor(options: RecorderOptions) {
     this.runId = options.runId;
@@ -79,7 +87,9 @@ export class Recorder implements ExecutorMonitor {
       this.#logger.error(`monitoring: the database writer failed: ${error.stack ?? error.message}; nothing more is recorded`);
       this.#onWriterEvent?.();
     });
-    this.#writer.on('exit', () => { this.#writerAlive = false; this.#onWriterEvent?.(); });
+    this.#writer.on('exit', () => { this.#writerAlive = false; this.#markStarted(); this.#onWriterEvent?.(); });
+    this.#writer.once('error', () => this.#markStarted());
+    setTimeout(() => this.#markStarted(), WRITER_START_WAIT_MS).unref();
     this.#timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -180,6 +190,9 @@ export class Recorder implements ExecutorMonitor {
 
   #onReply(reply: WriterReply): void {
     switch (reply.type) {
+      case 'started':
+        this.#markStarted();
+        break;
       case 'written':
         this.#progress++;
         break;

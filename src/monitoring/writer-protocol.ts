@@ -14,6 +14,8 @@ export type WriterRequest =
   | { type: 'close'; time: number };
 
 export type WriterReply =
+  /** The thread has loaded its code and takes events (the database opens at the first write). */
+  | { type: 'started' }
   | { type: 'written'; rows: number }
   /** A write failed; it is retried after `retryInMs`. */
   | { type: 'error'; message: string; retryInMs: number }

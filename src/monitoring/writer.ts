@@ -136,6 +136,8 @@ async function drain(): Promise<void> {
   schedule(); // what came in during the write
 }
 
+reply({ type: 'started' });
+
 port.on('message', (message: WriterRequest) => {
   if (message.type === 'events') builder.apply(message.batch);
   else {
