@@ -59,7 +59,7 @@ export class ManagerLink {
   /** When the interchange last spoke to a registered link (the start, before that). */
   #lastHeard = Date.now();
   /** What kept the last attempt from registering, for the final message. */
-  #problem = 'no connection attempt finished';
+  #problem: string | undefined;
   #attemptTimer: NodeJS.Timeout | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #closed = false;
@@ -69,6 +69,13 @@ export class ManagerLink {
   #acked = 0;
 
   constructor(readonly options: ManagerLinkOptions) {}
+
+  /** What the attempt still in progress is waiting for (the deadline may come before its own timeout). */
+  #stageInProgress(): string {
+    return this.#stage === 'connecting' ? `cannot connect to the interchange at ${this.where}`
+      : this.#stage === 'handshake' ? `the interchange at ${this.where} accepted the connection but did not complete the handshake`
+        : `the interchange at ${this.where} did not answer the registration`;
+  }
 
   get registered(): boolean {
     return this.#stage === 'registered';
@@ -133,7 +140,7 @@ export class ManagerLink {
       const seconds = (silentFor / 1000).toFixed(1);
       this.#gone(this.#stage === 'registered'
         ? `no message from the interchange for ${seconds} s (heartbeatThreshold ${threshold} s)`
-        : `no registration with the interchange at ${this.where} within heartbeatThreshold (${threshold} s): ${this.#problem}`);
+        : `no registration with the interchange at ${this.where} within heartbeatThreshold (${threshold} s): ${this.#problem ?? this.#stageInProgress()}`);
       return;
     }
     if (this.#stage === 'registered') this.#link?.send(frame(MessageType.Heartbeat));
