@@ -1,8 +1,8 @@
 /**
  * What monitoring costs: no-op throughput (50,000 tasks, first submit to last result) of
  * the thread executor and of HTEX (2 workers, LocalProvider) with monitoring off and on
- * (SQLite in the run dir, resource sampling on), runs alternated so that a loaded machine
- * affects both alike. The issue's bound: on stays within 25% of off.
+ * (SQLite in the run dir, resource sampling on), five runs of each alternated so that a
+ * loaded machine affects both alike. The issue's bound: on stays within 25% of off.
  * Runnable alone: `node --conditions=development --import tsx bench/monitoring-cost.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,7 +35,9 @@ async function throughput(makeExecutor: () => Executor, monitoring: boolean, n: 
 async function compare(name: string, makeExecutor: () => Executor, times: number, n: number, warmup: number): Promise<BenchRow[]> {
   const off: number[] = [];
   const on: number[] = [];
-  await throughput(makeExecutor, false, n, warmup); // warm-up run
+  // Warm-up runs of both, so that neither pays for the JIT's first look at its code.
+  await throughput(makeExecutor, false, n, warmup);
+  await throughput(makeExecutor, true, n, warmup);
   for (let i = 0; i < times; i++) {
     off.push(await throughput(makeExecutor, false, n, warmup));
     on.push(await throughput(makeExecutor, true, n, warmup));
@@ -48,7 +50,7 @@ async function compare(name: string, makeExecutor: () => Executor, times: number
   ];
 }
 
-export async function monitoringCostBenchmarks(times = 3): Promise<BenchRow[]> {
+export async function monitoringCostBenchmarks(times = 5): Promise<BenchRow[]> {
   return [
     ...await compare('threads', () => new ThreadPoolExecutor({ maxThreads: 2 }), times, 50_000, 1000),
     ...await compare('htex', () => new HighThroughputExecutor({ label: 'htex', maxWorkersPerNode: 2, provider: new LocalProvider({ initBlocks: 1 }) }), times, 50_000, 2000),

@@ -1,14 +1,14 @@
 /**
  * The monitoring recorder: the DataFlowKernel and the executors report events to it. An
  * event only appends a few numbers to a buffer (see event-stream.ts); every ~100 ms the
- * buffer is handed (transferred, not copied) to the writer thread, which builds the rows
- * and writes them. Nothing waits on the database, and nothing flows back into the DFK or
- * the executors. See docs/monitoring.md.
+ * buffer is sent to the writer process, which builds the rows and writes them. Nothing
+ * waits on the database, and nothing flows back into the DFK or the executors. See
+ * docs/monitoring.md.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../util/logger.js';
-import { ownModuleUrl, threadEntryFor } from '../util/own-modules.js';
+import { ownModuleUrl, processArgsFor } from '../util/own-modules.js';
 import type { ExecutorMonitor, NodeReport, TryPlacement } from './events.js';
 import { EventBuffer, EventKind, STATE_CODES } from './event-stream.js';
 import { isPostgresUrl, sqlitePath } from './open-store.js';
@@ -16,12 +16,14 @@ import { redactUrl } from './postgres-store.js';
 import type { TaskStatusName } from './schema.js';
 import type { WriterReply, WriterRequest, WriterStart } from './writer-protocol.js';
 
-const WRITER_ENTRY = threadEntryFor(ownModuleUrl('./writer.js', import.meta.url));
+const [WRITER_SCRIPT, ...WRITER_ARGS] = processArgsFor(ownModuleUrl('./writer.js', import.meta.url));
 const FLUSH_INTERVAL_MS = 100;
-/** `load()` waits at most this long for the writer thread to start. */
+/** `load()` waits at most this long for the writer process to start. */
 const WRITER_START_WAIT_MS = 5000;
 /** Events are handed over early once this many wait. */
 const EARLY_FLUSH_EVENTS = 50_000;
+/** How long the writer process may take to exit after its last answer. */
+const EXIT_WAIT_MS = 2000;
 /** cleanup() gives up on the writer after this long without progress. */
 const CLOSE_NO_PROGRESS_MS = 3000;
 
@@ -46,7 +48,7 @@ export class Recorder implements ExecutorMonitor {
   readonly resourceInterval: number;
   readonly dbUrl: string;
   #logger: Logger;
-  #writer: Worker;
+  #writer: ChildProcess;
   #writerAlive = true;
   #timer: NodeJS.Timeout;
   #buffer = new EventBuffer();
@@ -60,8 +62,8 @@ export class Recorder implements ExecutorMonitor {
   #onWriterEvent: (() => void) | undefined;
   #markStarted: () => void = () => {};
   /**
-   * Resolves once the writer thread runs (or has failed, or after WRITER_START_WAIT_MS):
-   * `load()` waits for it, so the thread's start-up is paid there, not by the first tasks.
+   * Resolves once the writer process runs (or has failed, or after WRITER_START_WAIT_MS):
+   * `load()` waits for it, so its start-up is paid there, not by the first tasks.
    */
   readonly started: Promise<void> = new Promise((resolve) => { this.#markStarted = resolve; });
 
@@ -79,16 +81,30 @@ export class Recorder implements ExecutorMonitor {
         startedAt: Date.now(), host: hostname(), user, runDir: options.runDir, resourceInterval: options.resourceInterval,
       },
     };
-    this.#writer = new Worker(WRITER_ENTRY.script, { workerData: { ...WRITER_ENTRY.workerData, ...start } });
-    this.#writer.unref();
+    // Its own flags only (not the driver's --inspect, --cpu-prof, loaders); stdout unused,
+    // stderr shared so that a crash of the writer is seen.
+    this.#writer = fork(WRITER_SCRIPT!, WRITER_ARGS, {
+      execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    // Referenced until it has started: load() waits for that.
+    void this.started.then(() => { if (!this.#closed) this.#unref(); });
     this.#writer.on('message', (reply: WriterReply) => this.#onReply(reply));
     this.#writer.on('error', (error) => {
+      // The process could not be started (or signalled): nothing is recorded.
       this.#writerAlive = false;
-      this.#logger.error(`monitoring: the database writer failed: ${error.stack ?? error.message}; nothing more is recorded`);
+      this.#logger.error(`monitoring: the database writer failed: ${error.message}; nothing more is recorded`);
+      this.#markStarted();
       this.#onWriterEvent?.();
     });
-    this.#writer.on('exit', () => { this.#writerAlive = false; this.#markStarted(); this.#onWriterEvent?.(); });
-    this.#writer.once('error', () => this.#markStarted());
+    this.#writer.on('exit', (code, signal) => {
+      if (this.#writerAlive && !this.#closed) {
+        this.#logger.error(`monitoring: the database writer exited (${signal ?? `code ${code}`}); nothing more is recorded`);
+      }
+      this.#writerAlive = false;
+      this.#markStarted();
+      this.#onWriterEvent?.();
+    });
+    this.#send({ type: 'start', start });
     setTimeout(() => this.#markStarted(), WRITER_START_WAIT_MS).unref();
     this.#timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
     this.#timer.unref();
@@ -180,12 +196,28 @@ export class Recorder implements ExecutorMonitor {
 
   // ------------------------------------------------------------ to the writer
 
-  /** Hands the events so far to the writer thread. */
+  /** Hands the events so far to the writer process. */
   flush(): void {
     const batch = this.#buffer.take();
     if (batch === undefined || !this.#writerAlive) return;
-    const request: WriterRequest = { type: 'events', batch };
-    this.#writer.postMessage(request, [batch.events.buffer as ArrayBuffer]);
+    this.#send({ type: 'events', batch });
+  }
+
+  #send(request: WriterRequest): void {
+    if (!this.#writer.connected) return;
+    // An EPIPE after the writer died arrives here (its exit is reported by the 'exit' handler).
+    this.#writer.send(request, (error) => { if (error) this.#writerAlive = false; });
+  }
+
+  /** The writer process never keeps the driver alive (unless closing). */
+  #unref(): void {
+    this.#writer.unref();
+    (this.#writer.channel as { unref?: () => void } | null | undefined)?.unref?.();
+  }
+
+  #ref(): void {
+    this.#writer.ref();
+    (this.#writer.channel as { ref?: () => void } | null | undefined)?.ref?.();
   }
 
   #onReply(reply: WriterReply): void {
@@ -229,8 +261,8 @@ export class Recorder implements ExecutorMonitor {
     clearInterval(this.#timer);
     this.flush();
     if (!this.#writerAlive) return;
-    this.#writer.ref();
-    this.#writer.postMessage({ type: 'close', time: Date.now() } satisfies WriterRequest);
+    this.#ref();
+    this.#send({ type: 'close', time: Date.now() });
     let lastProgress = Date.now();
     let seen = this.#progress;
     await new Promise<void>((resolve) => {
@@ -247,7 +279,19 @@ export class Recorder implements ExecutorMonitor {
       this.#logger.error(`monitoring: gave up waiting for the database ${this.description}`
         + `${this.#failing ? ` (${this.#failing})` : ''}: the rows of this run not written yet are lost`);
     }
-    await this.#writer.terminate();
+    await this.#ended();
     if (this.#droppedRows > 0) this.#logger.warn(`monitoring: ${this.#droppedRows} row(s) of this run were dropped in all`);
+  }
+
+  /** Waits for the writer process to exit, ending it if it does not by itself. */
+  async #ended(): Promise<void> {
+    const writer = this.#writer;
+    if (writer.exitCode !== null || writer.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+    // After 'closed' it exits by itself; one that gave up waiting on the database is ended.
+    if (this.#writerAlive || !writer.connected) writer.kill('SIGKILL');
+    const timer = setTimeout(() => writer.kill('SIGKILL'), EXIT_WAIT_MS);
+    await exited;
+    clearTimeout(timer);
   }
 }

@@ -1,20 +1,21 @@
-/** Messages between the recorder (driver thread) and the writer thread. */
+/** Messages between the recorder (in the driver) and the writer process, over its IPC channel. */
 import type { EventBatch } from './event-stream.js';
 import type { WorkflowInfo } from './row-builder.js';
 
-/** What the writer thread starts with (its workerData). */
+/** What the writer process starts with (the recorder's first message). */
 export interface WriterStart {
   dbUrl: string;
   info: WorkflowInfo;
 }
 
 export type WriterRequest =
+  | { type: 'start'; start: WriterStart }
   | { type: 'events'; batch: EventBatch }
   /** The run ended at `time`: write everything, then close the connection and answer 'closed'. */
   | { type: 'close'; time: number };
 
 export type WriterReply =
-  /** The thread has loaded its code and takes events (the database opens at the first write). */
+  /** The process has loaded its code and takes events (the database opens at the first write). */
   | { type: 'started' }
   | { type: 'written'; rows: number }
   /** A write failed; it is retried after `retryInMs`. */

@@ -1,37 +1,63 @@
 /**
- * The monitoring writer thread: turns the recorder's events into rows (RowBuilder) and
- * writes them, each write one transaction, so no database work happens on the driver's
- * thread. It runs at the lowest CPU priority: it writes with the CPU the workflow leaves
- * and catches up when the workflow idles. It writes at most once a second (WRITE_INTERVAL_MS),
- * so that a task's rows that change within that second are written once, in their latest
- * state, instead of once per state. When the database cannot be written it keeps
- * the rows (changes to a row coalesce; at most MAX_APPENDED_ROWS log rows wait), retries
- * with backoff, and tells the recorder, which logs once.
+ * The monitoring writer process: turns the recorder's events into rows (RowBuilder) and
+ * writes them, each write one transaction, so no database work happens in the driver.
+ * It is a process of its own, not a thread, so that all of its CPU work runs at the
+ * lowest priority — building rows, SQLite or PostgreSQL, and V8's garbage collection,
+ * whose helper threads a worker thread would share with the driver at normal priority:
+ * it writes with the CPU the workflow leaves and catches up when the workflow idles.
+ * It writes at most once a second (WRITE_INTERVAL_MS), so that a task's rows that change
+ * within that second are written once, in their latest state, instead of once per state.
+ * When the database cannot be written it keeps the rows (changes to a row coalesce; at most
+ * MAX_APPENDED_ROWS log rows wait), retries with backoff, and tells the recorder, which
+ * logs once. If the driver goes away without closing it (killed, or it exited without
+ * `cleanup()`), it writes what it has, leaving the run's end time empty, and exits.
  */
-import { readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from './open-store.js';
 import { RowBuilder } from './row-builder.js';
 import { rowCount, type MonitoringStore, type RowBatch } from './store.js';
-import type { WriterReply, WriterRequest, WriterStart } from './writer-protocol.js';
+import type { WriterReply, WriterRequest } from './writer-protocol.js';
 
-const port = parentPort!;
+/** After the driver went away, how long the last rows may take to write before giving up. */
+const ORPHAN_WRITE_LIMIT_MS = 10_000;
 
-// Lowest CPU priority for this thread alone (Linux applies setpriority to one thread id).
-try {
-  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (threadId > 0) setPriority(threadId, 19);
-} catch { /* not Linux: normal priority */ }
+lowerPriority();
 
-const start = workerData as WriterStart;
-const store: MonitoringStore = openStore(start.dbUrl);
-const builder = new RowBuilder(start.info);
+/**
+ * Lowest CPU priority for every thread of this process (V8's helpers included). Linux
+ * applies setpriority to one thread id; threads started later inherit the main thread's.
+ */
+function lowerPriority(): void {
+  try {
+    for (const threadId of readdirSync('/proc/self/task')) setPriority(Number(threadId), 19);
+  } catch {
+    try { setPriority(19); } catch { /* not allowed: normal priority */ }
+  }
+}
+
+if (process.send === undefined) {
+  process.stderr.write('parsl-ts monitoring writer: start me through the recorder (no IPC channel)\n');
+  process.exit(2);
+}
+// Ctrl-C reaches the whole process group: the driver decides when this process ends.
+process.on('SIGINT', () => {});
+
+function reply(message: WriterReply): void {
+  // A failed send means the driver is gone: 'disconnect' follows.
+  if (process.connected) process.send!(message, undefined, undefined, () => {});
+}
+
+/** Set by the recorder's first message. */
+let store: MonitoringStore;
+let builder: RowBuilder;
 /** A batch taken but not written yet (its write failed): written before anything newer. */
 let unwritten: { batch: RowBatch; failures: number } | undefined;
 let opened = false;
 let working = false;
 let closingAt: number | undefined;
+/** The driver went away without closing: write what is left, then exit. */
+let orphaned = false;
 let finalTaken = false;
 let closed = false;
 let backoffMs = 0;
@@ -52,10 +78,6 @@ const MAX_BACKOFF_MS = 5000;
 /** A batch the database refuses for its content (not for being unreachable) is dropped after this many tries. */
 const MAX_TRIES_OF_REFUSED_BATCH = 3;
 
-function reply(message: WriterReply): void {
-  port.postMessage(message);
-}
-
 /** Errors that say the database is unreachable or busy, not that the batch is wrong. */
 function isTransient(error: unknown): boolean {
   const code = String((error as { code?: unknown }).code ?? '');
@@ -72,7 +94,7 @@ function describe(error: unknown): string {
 
 function schedule(): void {
   if (working || timer !== undefined || closed) return;
-  if (unwritten === undefined && closingAt === undefined) {
+  if (unwritten === undefined && closingAt === undefined && !orphaned) {
     if (!builder.pending) return;
     const wait = lastWriteAt + WRITE_INTERVAL_MS - Date.now();
     if (wait > 0) {
@@ -90,7 +112,7 @@ function next(): { batch: RowBatch; failures: number } | undefined {
     finalTaken = true;
     return { batch: builder.take(closingAt), failures: 0 };
   }
-  const due = closingAt !== undefined || Date.now() >= lastWriteAt + WRITE_INTERVAL_MS;
+  const due = orphaned || Date.now() >= lastWriteAt + WRITE_INTERVAL_MS;
   return due && builder.pending ? { batch: builder.take(), failures: 0 } : undefined;
 }
 
@@ -125,10 +147,11 @@ async function drain(): Promise<void> {
         droppedReported = builder.dropped;
       }
     }
-    if (closingAt !== undefined && finalTaken) {
+    if ((closingAt !== undefined && finalTaken) || orphaned) {
       closed = true;
       await store.close();
-      reply({ type: 'closed' });
+      // Then nothing keeps this process alive: it ends.
+      if (process.connected) process.send!({ type: 'closed' } satisfies WriterReply, () => process.disconnect());
     }
   } finally {
     working = false;
@@ -136,14 +159,34 @@ async function drain(): Promise<void> {
   schedule(); // what came in during the write
 }
 
-reply({ type: 'started' });
-
-port.on('message', (message: WriterRequest) => {
-  if (message.type === 'events') builder.apply(message.batch);
-  else {
-    closingAt = message.time;
-    // Waiting for the write interval, not backing off: write the rest now.
-    if (timer !== undefined && backoffMs === 0) { clearTimeout(timer); timer = undefined; }
+process.on('message', (message: WriterRequest) => {
+  switch (message.type) {
+    case 'start':
+      store = openStore(message.start.dbUrl);
+      builder = new RowBuilder(message.start.info);
+      reply({ type: 'started' });
+      return;
+    case 'events':
+      builder.apply(message.batch);
+      break;
+    case 'close':
+      closingAt = message.time;
+      // Waiting for the write interval, not backing off: write the rest now.
+      if (timer !== undefined && backoffMs === 0) { clearTimeout(timer); timer = undefined; }
+      break;
   }
   schedule();
 });
+
+/** The driver is gone (killed, or exited without cleanup): write what is left and exit. */
+function orphan(): void {
+  if (closed || orphaned) return;
+  orphaned = true;
+  if (builder === undefined) process.exit(0);
+  setTimeout(() => process.exit(1), ORPHAN_WRITE_LIMIT_MS).unref();
+  if (timer !== undefined && backoffMs === 0) { clearTimeout(timer); timer = undefined; }
+  schedule();
+}
+process.on('disconnect', orphan);
+process.on('SIGTERM', orphan);
+process.on('SIGHUP', orphan);

@@ -5,6 +5,7 @@
  * after cleanup().
  */
 import { before, test } from 'node:test';
+import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
@@ -68,7 +69,7 @@ catch (error) { console.log('loader:', error.code); }
   assert.match(plain.stdout, /loader: ERR_UNKNOWN_FILE_EXTENSION/);
 });
 
-test('a TypeScript workflow on threads and HTEX leaves no child process after cleanup(), 20 runs in a row', () => {
+test('a monitored TypeScript workflow on threads and HTEX leaves no child process after cleanup(), 20 runs in a row', () => {
   writeFileSync(join(consumer, 'apps.ts'), `import { app } from 'parsl-ts';
 export const double = app((x: number): number => x * 2);
 `);
@@ -81,6 +82,7 @@ const dfk = await load({
     new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 }),
     new HighThroughputExecutor({ label: 'htex', maxWorkersPerNode: 1, provider: new LocalProvider({ initBlocks: 1 }) }),
   ],
+  monitoring: {},
 });
 const result: AppFuture<number> = inc(double(20));
 console.log('result', await result);
@@ -101,6 +103,15 @@ console.log('children', JSON.stringify(children));
     assert.match(result.stdout, /children \[\]/, `run ${run}: ${result.stdout}`);
   }
   assert.ok(readdirSync(join(consumer, 'runinfo')).length >= 20);
+  // The compiled monitoring writer recorded every run, each completed.
+  const db = new Database(join(consumer, 'runinfo', 'monitoring.db'), { readonly: true });
+  try {
+    const runs = db.prepare('SELECT count(*) AS n, count(time_completed) AS completed FROM workflow').get() as { n: number; completed: number };
+    assert.deepEqual(runs, { n: 20, completed: 20 });
+    assert.equal((db.prepare("SELECT count(*) AS n FROM task WHERE task_status_name = 'exec_done'").get() as { n: number }).n, 40);
+  } finally {
+    db.close();
+  }
 });
 
 for (const typesNode of ['20', 'latest']) {
