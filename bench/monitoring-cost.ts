@@ -1,7 +1,7 @@
 /**
- * What monitoring costs: no-op throughput (50,000 tasks, first submit to last result) of
+ * What monitoring costs: no-op throughput (100,000 tasks, first submit to last result) of
  * the thread executor and of HTEX (2 workers, LocalProvider) with monitoring off and on
- * (SQLite in the run dir, resource sampling on), five runs of each alternated so that a
+ * (SQLite in the run dir, resource sampling on), seven runs of each alternated so that a
  * loaded machine affects both alike. The issue's bound: on stays within 25% of off.
  * Runnable alone: `node --conditions=development --import tsx bench/monitoring-cost.ts`.
  */
@@ -50,10 +50,10 @@ async function compare(name: string, makeExecutor: () => Executor, times: number
   ];
 }
 
-export async function monitoringCostBenchmarks(times = 5): Promise<BenchRow[]> {
+export async function monitoringCostBenchmarks(times = 7): Promise<BenchRow[]> {
   return [
-    ...await compare('threads', () => new ThreadPoolExecutor({ maxThreads: 2 }), times, 50_000, 1000),
-    ...await compare('htex', () => new HighThroughputExecutor({ label: 'htex', maxWorkersPerNode: 2, provider: new LocalProvider({ initBlocks: 1 }) }), times, 50_000, 2000),
+    ...await compare('threads', () => new ThreadPoolExecutor({ maxThreads: 2 }), times, 100_000, 1000),
+    ...await compare('htex', () => new HighThroughputExecutor({ label: 'htex', maxWorkersPerNode: 2, provider: new LocalProvider({ initBlocks: 1 }) }), times, 100_000, 2000),
   ];
 }
 

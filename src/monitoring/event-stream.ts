@@ -1,6 +1,6 @@
 /**
- * How the recorder hands events to the writer thread cheaply: every frequent event is five
- * numbers appended to a Float64Array whose buffer is transferred (not copied) at each flush;
+ * How the recorder hands events to the writer process cheaply: every frequent event is five
+ * numbers appended to a Float64Array that is sent as raw bytes at each flush and reused;
  * strings travel once each, as numbered entries of a string table; rare events with
  * structured data (files, errors, nodes, blocks, samples) go in a side list, referenced
  * from the number stream so that order is kept.
@@ -100,10 +100,13 @@ export class EventBuffer {
     return this.#side.length - 1;
   }
 
-  /** Everything since the last take; the Float64Array's buffer may be transferred. */
+  /**
+   * Everything since the last take. `events` views this buffer's own memory (no copy): it
+   * is valid until the next push, so send it (sending serializes at once) or copy it first.
+   */
   take(): EventBatch | undefined {
     if (this.#length === 0 && this.#newStrings.length === 0 && this.#side.length === 0) return undefined;
-    const batch: EventBatch = { events: this.#events.slice(0, this.#length), strings: this.#newStrings, side: this.#side };
+    const batch: EventBatch = { events: this.#events.subarray(0, this.#length), strings: this.#newStrings, side: this.#side };
     this.#length = 0;
     this.#newStrings = [];
     this.#side = [];
