@@ -1,6 +1,6 @@
 /**
  * The dashboard over PostgreSQL answers as over SQLite: the same monitored workflow recorded
- * in both, every API answer compared. Uses PARSL_TEST_POSTGRES_URL, else a throwaway server
+ * in both, every API answer compared; and a running workflow's page updates by itself. Uses PARSL_TEST_POSTGRES_URL, else a throwaway server
  * (scripts/postgres.sh); skipped only when no PostgreSQL server is installed.
  */
 import { test } from 'node:test';
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { openDashboardDatabase } from '../../src/dashboard/database.js';
 import { LiveUpdates } from '../../src/dashboard/live.js';
 import { buildDashboard } from '../../src/dashboard/server.js';
-import { load, ThreadPoolExecutor } from '../../src/index.js';
+import { app as parslApp, load, ThreadPoolExecutor } from '../../src/index.js';
+import { startDashboardCli } from '../dashboard/browser.js';
+import { subscribeUpdates, type UpdateStream } from '../dashboard/event-stream.js';
 import { tempDir } from '../helpers.js';
 import { usePostgresServer } from './postgres-server.js';
 import { runWorkflow } from './monitoring-workflow.js';
@@ -64,4 +66,40 @@ test('every API answer over PostgreSQL matches the one over SQLite for the same 
   }
   assert.deepEqual(answers[1], answers[0]);
   assert.equal(answers[0]!['tries drawn'], 9);
+});
+
+const square = parslApp(function square(x: number) { return x * x; });
+
+test('`parsl-ts dashboard --db postgresql://…`: a running workflow\'s page gets each new count as the recorder writes it, and its end', { timeout: 120_000 }, async (t) => {
+  if (postgres.unavailable) return t.skip(postgres.unavailable);
+  const dir = tempDir();
+  const dfk = await load({
+    executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 })], runDir: join(dir, 'runinfo'),
+    monitoring: { dbUrl: postgres.url, resourceMonitoringEnabled: false },
+  });
+  let dashboard: Awaited<ReturnType<typeof startDashboardCli>> | undefined;
+  let updates: UpdateStream | undefined;
+  try {
+    await Promise.all([1, 2].map((i) => square(i)));
+    dashboard = await startDashboardCli(postgres.url!);
+    updates = await subscribeUpdates(dashboard.url, dfk.runId);
+    const first = await updates.until((pulse) => pulse.states['exec_done'] === 2);
+    assert.equal(first.state, 'running');
+    let expected = 2;
+    for (const batch of [3, 10]) {
+      await Promise.all(Array.from({ length: batch }, (_, i) => square(i)));
+      const returned = Date.now();
+      expected += batch;
+      // Events already received are read in order: none is missed by waiting after the tasks.
+      const pulse = await updates.until((p) => p.states['exec_done'] === expected);
+      assert.equal(pulse.state, 'running');
+      process.stderr.write(`dashboard over PostgreSQL: ${expected} done seen ${Date.now() - returned} ms after the tasks returned\n`);
+    }
+    await dfk.cleanup();
+    assert.equal((await updates.until((pulse) => pulse.state !== 'running')).state, 'completed');
+  } finally {
+    updates?.close();
+    await dashboard?.stop();
+    await dfk.cleanup();
+  }
 });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startDashboardCli } from '../dashboard/browser.js';
+import { subscribeUpdates, type UpdateStream } from '../dashboard/event-stream.js';
 import { fixtureDb, T0 } from '../dashboard/fixture.js';
 
 const BIN = fileURLToPath(new URL('../../bin/parsl-ts.js', import.meta.url));
@@ -19,38 +20,20 @@ test('a workflow page\'s event stream sends the run\'s new counts when the recor
   fixture.insert('workflow', { run_id: 'r', time_last_update: Date.now() / 1000 });
   fixture.insert('task', [0, 1].map((id) => ({ run_id: 'r', task_id: id, task_status_name: 'running' as const })));
   const dashboard = await startDashboardCli(fixture.path);
-  const abort = new AbortController();
+  let updates: UpdateStream | undefined;
   try {
-    const response = await fetch(`${dashboard.url}/api/events?run=r`, { signal: abort.signal });
-    assert.match(response.headers.get('content-type')!, /text\/event-stream/);
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    const nextUpdate = async () => {
-      for (;;) {
-        const end = buffer.indexOf('\n\n');
-        if (end >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = /^event: update\ndata: (.*)$/m.exec(frame);
-          if (data) return JSON.parse(data[1]!) as { states: Record<string, number>; state: string };
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('the stream ended');
-        buffer += value;
-      }
-    };
-    assert.deepEqual((await nextUpdate()).states, { running: 2 }, 'the counts as the page subscribes');
+    updates = await subscribeUpdates(dashboard.url, 'r');
+    assert.deepEqual((await updates.next()).states, { running: 2 }, 'the counts as the page subscribes');
     const changed = Date.now();
     fixture.db.prepare("UPDATE task SET task_status_name = 'exec_done' WHERE run_id = 'r' AND task_id = 0").run();
-    const update = await nextUpdate();
+    const update = await updates.next();
     assert.deepEqual(update.states, { running: 1, exec_done: 1 });
     assert.equal(update.state, 'running');
     process.stderr.write(`dashboard: update event ${Date.now() - changed} ms after the write\n`);
     fixture.db.prepare('UPDATE workflow SET time_completed = ? WHERE run_id = ?').run(T0 + 10, 'r');
-    assert.equal((await nextUpdate()).state, 'completed');
+    assert.equal((await updates.next()).state, 'completed');
   } finally {
-    abort.abort();
+    updates?.close();
     await dashboard.stop();
     fixture.close();
   }
