@@ -402,8 +402,13 @@ export class DataFlowKernel implements AppSubmitter, FutureOwner {
 
   #runJoin(record: TaskRecord): void {
     record.executor = JOIN_EXECUTOR;
+    // Monitoring: a join app's one try runs on the driver; task_joins lists the tasks it waited on.
+    const monitor = this.#monitor;
+    monitor?.tryLaunched(record.id, 0, JOIN_EXECUTOR, Date.now());
     this.#setState(record, 'joining');
-    void runJoinApp(record.definition, record.args, record.id).then((outcome) => {
+    const onJoin = monitor === undefined ? undefined : (ids: number[]) => monitor.tryJoins(record.id, 0, ids);
+    void runJoinApp(record.definition, record.args, record.id, onJoin).then((outcome) => {
+      monitor?.tryReturned(record.id, 0, Date.now(), outcome.ok ? undefined : outcome.error);
       if (outcome.ok) this.#succeed(record, outcome.value);
       else this.#fail(record, outcome.error, 'failed');
     });

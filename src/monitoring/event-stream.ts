@@ -38,6 +38,7 @@ export type SideEvent =
   | { kind: 'hashsum'; taskId: number; hashsum: string }
   | { kind: 'depends'; taskId: number; depends: number[] }
   | { kind: 'failCost'; taskId: number; failCount: number; failCost: number }
+  | { kind: 'joins'; taskId: number; tryId: number; joins: number[] }
   | { kind: 'error'; text: string }
   | { kind: 'placement'; id: number; hostname: string | null; blockId: string | null; managerId: string | null; workerId: string | null }
   | { kind: 'samples'; flat: readonly number[]; hostname: string }

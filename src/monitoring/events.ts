@@ -35,9 +35,16 @@ export interface NodeReport {
 /**
  * One resource sample, flattened so that batches travel as one array of numbers:
  * `[taskId, tryId, time, pid, cpuUser s, cpuSystem s, rss B, vms B, readBytes, writeBytes,
- *   children, cpuPercent]` (cumulative CPU and I/O of the process and its children).
+ *   children, cpuPercent, memoryPercent, status]` (cumulative CPU and I/O of the process and
+ * its children; memoryPercent: resident memory as a percentage of the node's; status: an
+ * index into PROCESS_STATUSES, -1 when unknown).
  */
-export const SAMPLE_FIELDS = 12;
+export const SAMPLE_FIELDS = 14;
+
+/** The state of the worker process, named as psutil (and so Parsl) names them. */
+export const PROCESS_STATUSES = [
+  'running', 'sleeping', 'disk-sleep', 'stopped', 'tracing-stop', 'zombie', 'dead', 'idle', 'parked', 'waking',
+] as const;
 
 export interface ExecutorMonitor {
   /** Seconds between resource samples of a running try; 0 when sampling is off. */

@@ -159,6 +159,11 @@ export class Recorder implements ExecutorMonitor {
     this.#event(EventKind.Launched, taskId, tryId, time, this.#buffer.stringId(executor));
   }
 
+  /** The tasks a join app's try waits on. */
+  tryJoins(taskId: number, tryId: number, joins: number[]): void {
+    this.#buffer.side({ kind: 'joins', taskId, tryId, joins }, taskId);
+  }
+
   /** A try ended: with `error` when it failed. */
   tryReturned(taskId: number, tryId: number, time: number, error: Error | undefined): void {
     const errorIndex = error === undefined ? -1 : this.#buffer.sideIndex({ kind: 'error', text: errorText(error) });
@@ -260,7 +265,17 @@ export class Recorder implements ExecutorMonitor {
     this.#closed = true;
     clearInterval(this.#timer);
     this.flush();
-    if (!this.#writerAlive) return;
+    if (this.#writerAlive) await this.#writeTheRest();
+    if (this.#writerAlive) {
+      this.#logger.error(`monitoring: gave up waiting for the database ${this.description}`
+        + `${this.#failing ? ` (${this.#failing})` : ''}: the rows of this run not written yet are lost`);
+    }
+    await this.#ended();
+    if (this.#droppedRows > 0) this.#logger.warn(`monitoring: ${this.#droppedRows} row(s) of this run were dropped in all`);
+  }
+
+  /** Asks the writer to write everything and waits until it has, or makes no progress for CLOSE_NO_PROGRESS_MS. */
+  async #writeTheRest(): Promise<void> {
     this.#ref();
     this.#send({ type: 'close', time: Date.now() });
     let lastProgress = Date.now();
@@ -275,12 +290,6 @@ export class Recorder implements ExecutorMonitor {
       const poll = setInterval(check, 100);
       this.#onWriterEvent = check;
     });
-    if (this.#writerAlive) {
-      this.#logger.error(`monitoring: gave up waiting for the database ${this.description}`
-        + `${this.#failing ? ` (${this.#failing})` : ''}: the rows of this run not written yet are lost`);
-    }
-    await this.#ended();
-    if (this.#droppedRows > 0) this.#logger.warn(`monitoring: ${this.#droppedRows} row(s) of this run were dropped in all`);
   }
 
   /** Waits for the writer process to exit, ending it if it does not by itself. */

@@ -9,14 +9,20 @@
  * - I/O: bytes read and written through system calls (`rchar`/`wchar`, page-cache hits
  *   included), cumulative, summed the same way.
  * - children: the number of live descendants.
+ * - memory percent: resident bytes as a percentage of the node's memory.
+ * - status: the state of the process itself (not its descendants), as psutil names it.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { SAMPLE_FIELDS } from './events.js';
 
+const TOTAL_MEMORY = totalmem();
 /** Linux's USER_HZ, the unit of CPU times in /proc/<pid>/stat, is 100 everywhere we run. */
 const TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4096;
 const HAS_PROC = process.platform === 'linux';
+/** The one-letter states of /proc/<pid>/stat, in the order of events.ts's PROCESS_STATUSES. */
+const STATE_LETTERS = 'RSDTtZXIPW';
 
 export interface ProcessUsage {
   cpuUser: number;
@@ -26,6 +32,8 @@ export interface ProcessUsage {
   readBytes: number;
   writeBytes: number;
   children: number;
+  /** Index into PROCESS_STATUSES; -1 when unknown. */
+  status: number;
 }
 
 function readText(path: string): string | undefined {
@@ -36,12 +44,13 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** Adds one process's own figures; false if it is gone. */
+/** Adds one process's own figures (and, for the first, its state); false if it is gone. */
 function addProcess(pid: number, usage: ProcessUsage): boolean {
   const stat = readText(`/proc/${pid}/stat`);
   if (stat === undefined) return false;
   // The command name (field 2) may hold spaces and parentheses: fields start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (usage.status === -1) usage.status = STATE_LETTERS.indexOf(fields[0] ?? '');
   usage.cpuUser += Number(fields[11]) / TICKS_PER_SECOND;
   usage.cpuSystem += Number(fields[12]) / TICKS_PER_SECOND;
   usage.vms += Number(fields[20]);
@@ -75,7 +84,7 @@ function childrenOf(pid: number): number[] {
 
 /** The usage of `pid`, and of its descendants when `withDescendants`. */
 export function sampleProcess(pid: number, withDescendants: boolean): ProcessUsage {
-  const usage: ProcessUsage = { cpuUser: 0, cpuSystem: 0, rss: 0, vms: 0, readBytes: 0, writeBytes: 0, children: 0 };
+  const usage: ProcessUsage = { cpuUser: 0, cpuSystem: 0, rss: 0, vms: 0, readBytes: 0, writeBytes: 0, children: 0, status: -1 };
   if (!HAS_PROC || !addProcess(pid, usage)) {
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
@@ -112,5 +121,6 @@ export class ProcessSampler {
     out[at] = taskId; out[at + 1] = tryId; out[at + 2] = now; out[at + 3] = this.pid;
     out[at + 4] = usage.cpuUser; out[at + 5] = usage.cpuSystem; out[at + 6] = usage.rss; out[at + 7] = usage.vms;
     out[at + 8] = usage.readBytes; out[at + 9] = usage.writeBytes; out[at + 10] = usage.children; out[at + 11] = percent;
+    out[at + 12] = (100 * usage.rss) / TOTAL_MEMORY; out[at + 13] = usage.status;
   }
 }

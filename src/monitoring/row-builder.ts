@@ -3,7 +3,7 @@
  * tries and nodes, and hands out everything that changed as one RowBatch per write. While
  * a write is in progress (or the database is down), changes to the same row coalesce.
  */
-import { SAMPLE_FIELDS, type NodeReport } from './events.js';
+import { PROCESS_STATUSES, SAMPLE_FIELDS, type NodeReport } from './events.js';
 import { EVENT_WIDTH, EventKind, STATE_NAMES, type EventBatch, type SideEvent } from './event-stream.js';
 import { FINAL_TASK_STATES, type TableName } from './schema.js';
 import { wireColumns, type RowBatch } from './store.js';
@@ -234,6 +234,13 @@ export class RowBuilder {
         task.values[TASK.task_fail_cost!] = event.failCost;
         this.#markTask(task);
         return;
+      case 'joins': {
+        const attempt = task?.tries[event.tryId];
+        if (attempt === undefined) return;
+        attempt.values[TRY.task_joins!] = event.joins.join(',');
+        this.#markTry(attempt);
+        return;
+      }
       case 'placement':
         this.#placements.set(event.id, event);
         return;
@@ -242,8 +249,8 @@ export class RowBuilder {
           const f = event.flat;
           // Wire order of `resource` (run_id aside): try, task, time, interval, pid, cpu %, memory %,
           // children, user, system, virtual, resident, read, write, status, hostname.
-          this.#append('resource', f[i + 1], f[i], seconds(f[i + 2]!), this.info.resourceInterval, f[i + 3], f[i + 11], null,
-            f[i + 10], f[i + 4], f[i + 5], f[i + 7], f[i + 6], f[i + 8], f[i + 9], null, event.hostname);
+          this.#append('resource', f[i + 1], f[i], seconds(f[i + 2]!), this.info.resourceInterval, f[i + 3], f[i + 11], f[i + 12],
+            f[i + 10], f[i + 4], f[i + 5], f[i + 7], f[i + 6], f[i + 8], f[i + 9], PROCESS_STATUSES[f[i + 13]!] ?? null, event.hostname);
         }
         return;
       case 'block':

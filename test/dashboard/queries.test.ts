@@ -203,5 +203,9 @@ test('a task page has its tries, state history, samples, relatives and the tail 
   assert.deepEqual(task.stderr, { path: '/nowhere/err', tail: null, truncated: false });
   assert.deepEqual((await taskDetail(db, RUN, 0))!.children.map((c) => c.taskId), [1]);
   assert.equal(await taskDetail(db, RUN, 99), undefined);
+  assert.deepEqual(task.tries[0]!.joins, []);
+  fixture.insert('task', { run_id: RUN, task_id: 2, task_status_name: 'exec_done', task_executor: '_parsl_internal' });
+  fixture.insert('try', { run_id: RUN, task_id: 2, task_executor: '_parsl_internal', task_joins: '0,1' });
+  assert.deepEqual((await taskDetail(db, RUN, 2))!.tries[0]!.joins, [0, 1], 'a join app\'s try lists the tasks it joined');
   await db.close();
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { app, load, ThreadPoolExecutor } from '../../src/index.js';
+import { app, joinApp, load, ThreadPoolExecutor } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
 import { checkRecorded, runWorkflow, type Query } from './monitoring-workflow.js';
 
@@ -112,4 +112,49 @@ test('a thread task is recorded as running while it runs (task.task_status_name)
     await dfk.cleanup();
   }
   assert.equal(seen, 'running', 'the task row said running while the task ran');
+});
+
+test('a join app\'s try is recorded on _parsl_internal with the tasks it joined in task_joins, failed joins with their error', async () => {
+  const dir = tempDir();
+  const dfk = await load({
+    executors: [new ThreadPoolExecutor({ label: 'threads', maxThreads: 2 })], runDir: join(dir, 'runinfo'),
+    monitoring: { resourceMonitoringEnabled: false },
+  });
+  const double = app(function double(x: number) { return 2 * x; });
+  const boom = app(function boom(): number { throw new RangeError('no'); });
+  const both = joinApp(function both(x: number) { return [double(x), double(x + 1)]; });
+  const chained = joinApp(async function chained(x: number) { return double(await double(x)); });
+  const broken = joinApp(function broken() { return boom(); });
+  let ids: { both: number; chained: number; broken: number };
+  try {
+    const [a, b, c] = [both(1), chained(3), broken()];
+    assert.deepEqual(await a, [2, 4]);
+    assert.equal(await b, 12);
+    await assert.rejects(c, /JoinError|no/);
+    ids = { both: a.taskId!, chained: b.taskId!, broken: c.taskId! };
+  } finally {
+    await dfk.cleanup();
+  }
+  const db = sqliteQuery(join(dir, 'runinfo', 'monitoring.db'));
+  try {
+    const tryOf = async (taskId: number) => (await db.query('SELECT * FROM try WHERE run_id = $1 AND task_id = $2', [dfk.runId, taskId]));
+    const [both2] = await tryOf(ids.both);
+    assert.equal(both2!['task_executor'], '_parsl_internal');
+    assert.equal(both2!['task_try_status'], 'exec_done');
+    const joined = String(both2!['task_joins']).split(',').map(Number);
+    assert.equal(joined.length, 2);
+    const joinedApps = await db.query(`SELECT task_func_name FROM task WHERE run_id = $1 AND task_id IN (${joined.join(',')})`, [dfk.runId]);
+    assert.deepEqual(joinedApps.map((row) => row['task_func_name']), ['double', 'double']);
+    assert.ok(Number(both2!['task_try_time_returned']) >= Number(both2!['task_try_time_launched']));
+    // An async join function: the task of the future it returned (the awaited one ran inside it).
+    const [chained2] = await tryOf(ids.chained);
+    assert.equal(String(chained2!['task_joins']).split(',').length, 1);
+    const [broken2] = await tryOf(ids.broken);
+    assert.equal(broken2!['task_try_status'], 'failed');
+    assert.match(String(broken2!['task_fail_history']), /^JoinError: .*RangeError/);
+    const statuses = await db.query('SELECT task_status_name FROM status WHERE run_id = $1 AND task_id = $2 ORDER BY timestamp', [dfk.runId, ids.both]);
+    assert.deepEqual(statuses.map((row) => row['task_status_name']), ['joining', 'exec_done']);
+  } finally {
+    db.close();
+  }
 });

@@ -125,6 +125,10 @@ export async function checkRecorded(query: Query, runId: string, ids: WorkflowId
   for (const sample of samples) {
     assert.ok(Number(sample['psutil_process_memory_resident']) > 0);
     assert.ok(Number(sample['psutil_process_time_user']) > 0);
+    const memoryPercent = Number(sample['psutil_process_memory_percent']);
+    assert.ok(memoryPercent > 0 && memoryPercent < 100, `memory percent ${memoryPercent}`);
+    // The busy task computes in a loop: its worker is running (or, between two slices, runnable).
+    assert.ok(['running', 'sleeping'].includes(String(sample['psutil_process_status'])), `status ${sample['psutil_process_status']}`);
     assert.equal(Number(sample['try_id']), 0);
   }
 }

@@ -32,8 +32,10 @@ async function refresh() {
   document.querySelector('#history-table tbody').innerHTML = task.history.map((h) =>
     `<tr><td>${formatTime(h.timestamp)}.${String(Math.round((h.timestamp % 1) * 1000)).padStart(3, '0')}</td><td>${stateCell(h.state)}</td><td>${h.tryId}</td></tr>`).join('');
   const link = (r) => `<a href="${taskLink(r.taskId)}">task ${r.taskId}</a> ${escapeHtml(r.app)} ${stateCell(r.state)}`;
+  const joined = task.tries.flatMap((t) => t.joins);
   document.getElementById('relatives').innerHTML = `<p>Waited on: ${task.parents.map(link).join(', ') || 'nothing'}</p>`
     + `<p>Waited on by: ${task.children.map(link).join(', ') || 'nothing'}</p>`
+    + (joined.length > 0 ? `<p>Joined (join app): ${joined.map((id) => `<a href="${taskLink(id)}">task ${id}</a>`).join(', ')}</p>` : '')
     + (task.inputs ? `<p>Inputs: ${escapeHtml(task.inputs)}</p>` : '') + (task.outputs ? `<p>Outputs: ${escapeHtml(task.outputs)}</p>` : '');
   const samples = task.resources;
   chartOn('task-resource-chart').setOption({

@@ -17,6 +17,8 @@ export interface TryView {
   state: string | null;
   /** "ClassName: message" of a failed try. */
   error: string | null;
+  /** A join app's try: the tasks it waited on. */
+  joins: number[];
 }
 
 function toTry(row: Record<string, unknown>): TryView {
@@ -32,11 +34,12 @@ function toTry(row: Record<string, unknown>): TryView {
     returned: numOrNull(row['task_try_time_returned']),
     state: row['task_try_status'] as string | null,
     error: row['task_fail_history'] as string | null,
+    joins: row['task_joins'] ? String(row['task_joins']).split(',').map(Number) : [],
   };
 }
 
 const TRY_COLUMNS = `task_id, try_id, task_executor, block_id, hostname, manager_id, worker_id,
-  task_try_time_launched, task_try_time_running, task_try_time_returned, task_try_status, task_fail_history`;
+  task_try_time_launched, task_try_time_running, task_try_time_returned, task_try_status, task_fail_history, task_joins`;
 
 // --- Failures ---
 

@@ -11,7 +11,7 @@ import type { StdStreamSpec } from '../runner.js';
 import type { Transfer } from '../../data/staging.js';
 
 /** Bumped whenever a frame's meaning changes; peers with another version are refused. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAGIC = 0x50545348; // 'PTSH'
 /** Default cap on one frame (type byte + payload). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
