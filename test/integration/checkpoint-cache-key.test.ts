@@ -5,15 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempDir } from '../helpers.js';
+import { PARSL_TS_INDEX, runResume } from './resume-run.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'parsl-ts.js');
-const INDEX = JSON.stringify(pathToFileURL(join(ROOT, 'src', 'index.ts')).href);
+const INDEX = PARSL_TS_INDEX;
 
 const appsModule = (body: string) => `
 import { appendFileSync } from 'node:fs';
@@ -36,17 +33,10 @@ writeFileSync('result.json', JSON.stringify({ values, pid: process.pid }));
 await dfk.cleanup();
 `;
 
-async function runResume(dir: string): Promise<{ values: number[]; executed: number }> {
-  const child = spawn(process.execPath, [CLI, 'run', 'workflow.ts', '--no-progress', '--resume'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.stderr.on('data', (chunk) => { output += chunk; });
-  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
-  assert.equal(code, 0, output);
-  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { values: number[]; pid: number };
-  const log = join(dir, 'executed.log');
-  const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
-  return { values: result.values, executed: lines.filter((line) => Number(line.split(' ')[1]) === result.pid).length };
+/** The values of a resumed run and how many squares it really computed. */
+async function runSquares(dir: string): Promise<{ values: number[]; executed: number }> {
+  const run = await runResume<{ values: number[]; pid: number }>(dir);
+  return { values: run.result.values, executed: run.executed.length };
 }
 
 test('an exported cached app whose body was edited is recomputed on --resume; unchanged, it is memoized', { timeout: 120_000 }, async () => {
@@ -56,17 +46,17 @@ test('an exported cached app whose body was edited is recomputed on --resume; un
     writeFileSync(join(dir, 'workflow.ts'), WORKFLOW);
     writeFileSync(join(dir, 'apps.ts'), appsModule('return x * x;'));
 
-    const first = await runResume(dir);
+    const first = await runSquares(dir);
     assert.deepEqual(first, { values: [1, 4, 9], executed: 3 });
 
-    const unchanged = await runResume(dir);
+    const unchanged = await runSquares(dir);
     assert.deepEqual(unchanged, { values: [1, 4, 9], executed: 0 }, 'the unchanged app is memoized from the checkpoint');
 
     writeFileSync(join(dir, 'apps.ts'), appsModule('return x * x + 1;'));
-    const edited = await runResume(dir);
+    const edited = await runSquares(dir);
     assert.deepEqual(edited, { values: [2, 5, 10], executed: 3 }, 'the edited app is recomputed');
 
-    const again = await runResume(dir);
+    const again = await runSquares(dir);
     assert.deepEqual(again, { values: [2, 5, 10], executed: 0 });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,15 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempDir } from '../helpers.js';
+import { PARSL_TS_INDEX, runResume } from './resume-run.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'parsl-ts.js');
-const INDEX = JSON.stringify(pathToFileURL(join(ROOT, 'src', 'index.ts')).href);
+const INDEX = PARSL_TS_INDEX;
 const WARNING = /checkpoints cannot be written/g;
 
 const workflow = (mount: string, filler: string) => `
@@ -44,19 +42,6 @@ writeFileSync('result.json', JSON.stringify({ sizes, pid: process.pid }));
 await dfk.cleanup();
 `;
 
-async function runResume(dir: string): Promise<{ output: string; executed: string[] }> {
-  const child = spawn(process.execPath, [CLI, 'run', 'workflow.ts', '--no-progress', '--resume'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.stderr.on('data', (chunk) => { output += chunk; });
-  const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
-  assert.equal(code, 0, output);
-  const { pid } = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { pid: number };
-  const log = join(dir, 'executed.log');
-  const lines = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
-  return { output, executed: lines.filter((line) => Number(line.split(' ')[1]) === pid).map((line) => line.split(' ')[0]!) };
-}
-
 test('a checkpoint write torn by a full disk loses no later record; resume reuses them all; the console warns once', { timeout: 120_000 }, async (t) => {
   const dir = tempDir('parsl-ts-torn-');
   const mount = join(dir, 'small-fs');
@@ -74,17 +59,16 @@ test('a checkpoint write torn by a full disk loses no later record; resume reuse
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'workflow.ts'), workflow(mount, filler));
 
-    const first = await runResume(dir);
+    const first = await runResume<{ pid: number; sizes: Record<string, number> }>(dir);
     assert.deepEqual(first.executed.sort(), ['a', 'b', 'c', 'd', 'e', 'f']);
     assert.equal(first.output.match(WARNING)?.length, 1, `the console warns once:\n${first.output}`);
     const log = readFileSync(join(dir, 'runinfo', '000', 'parsl.log'), 'utf8');
     assert.match(log, /ERROR checkpoint write to .* failed: ENOSPC/);
 
-    const second = await runResume(dir);
+    const second = await runResume<{ pid: number; sizes: Record<string, number> }>(dir);
     assert.deepEqual(second.executed, [], 'every result, the ones written after the torn write included, is reused');
     assert.equal(second.output.match(WARNING), null);
-    const sizes = (JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { sizes: Record<string, number> }).sizes;
-    assert.deepEqual(sizes, { a: 12, b: 200_002, c: 200_002, d: 12, e: 12, f: 12 });
+    assert.deepEqual(second.result.sizes, { a: 12, b: 200_002, c: 200_002, d: 12, e: 12, f: 12 });
   } finally {
     const unmounted = spawnSync('umount', [mount]);
     if (unmounted.status !== 0) spawnSync('umount', ['-l', mount]);
