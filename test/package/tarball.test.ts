@@ -7,7 +7,7 @@
 import { before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,43 @@ console.log('children', JSON.stringify(children));
     assert.equal((db.prepare("SELECT count(*) AS n FROM task WHERE task_status_name = 'exec_done'").get() as { n: number }).n, 40);
   } finally {
     db.close();
+  }
+});
+
+test('the installed `parsl-ts dashboard` serves its pages with their scripts and the runs recorded above', { timeout: 60_000 }, async () => {
+  // Default database: ./runinfo/monitoring.db of the working directory.
+  const bin = join(consumer, 'node_modules', 'parsl-ts', 'bin', 'parsl-ts.js');
+  const child = spawn(process.execPath, [bin, 'dashboard', '--port', '0'], { cwd: consumer, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let output = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /at (http:\/\/\S+)/.exec(output);
+        if (match) resolve(match[1]!);
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`the dashboard exited (${code}): ${output}`)));
+    });
+    const runs = await (await fetch(`${url}/api/workflows`)).json() as { runId: string }[];
+    assert.equal(runs.length, 20);
+    for (const page of ['/', `/workflow/${runs[0]!.runId}`]) {
+      const response = await fetch(url + page);
+      assert.equal(response.status, 200, page);
+      const html = await response.text();
+      const scripts = [...html.matchAll(/<script[^>]* src="([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(scripts.length > 0, `${page} loads scripts`);
+      for (const script of scripts) {
+        const loaded = await fetch(new URL(script, url + page));
+        assert.equal(loaded.status, 200, `${script} of ${page}`);
+        assert.match(loaded.headers.get('content-type') ?? '', /javascript/);
+      }
+    }
+    const summary = await (await fetch(`${url}/api/workflow/${runs[0]!.runId}/summary`)).json() as { tasks: number };
+    assert.equal(summary.tasks, 2);
+  } finally {
+    child.kill('SIGTERM');
   }
 });
 
