@@ -22,6 +22,19 @@ const WIDTH = { task: wireColumns('task').length, try: wireColumns('try').length
 const FINAL = new Set<string>(FINAL_TASK_STATES);
 /** Append-only rows (status, resource, block, dependency) kept at most while unwritten; more are dropped. */
 const MAX_APPENDED_ROWS = 2_000_000;
+/**
+ * Tasks that finished but whose rows are not written yet (the database is down or far
+ * behind) kept at most; the task and try rows of tasks finishing beyond that are dropped
+ * (their status rows stay while MAX_APPENDED_ROWS allows). Tasks still running are always
+ * kept, however many.
+ */
+const MAX_FINISHED_UNWRITTEN = 1_000_000;
+
+/** How much the builder keeps while the database cannot take it. */
+export interface RowLimits {
+  appendedRows: number;
+  finishedTasks: number;
+}
 const seconds = (ms: number): number => ms / 1000;
 /**
  * Seconds between two states of a task recorded in the same millisecond: their timestamps
@@ -32,6 +45,8 @@ const TIE_STEP = 1e-6;
 interface LiveRow {
   values: unknown[];
   dirty: boolean;
+  /** Its rows were dropped (too many waited): never written. */
+  dropped?: boolean;
 }
 
 interface LiveTask extends LiveRow {
@@ -68,13 +83,15 @@ export class RowBuilder {
   #nodes = new Map<string, LiveRow>();
   #appended = { status: [] as unknown[], block: [] as unknown[], resource: [] as unknown[], dependency: [] as unknown[] };
   #appendedRows = 0;
+  /** Final tasks among the dirty ones (their rows wait to be written once more). */
+  #finishedUnwritten = 0;
   #workflow: unknown[];
   #workflowDirty = true;
   #counts = { submitted: 0, completed: 0, failed: 0 };
   /** Rows dropped because too many waited for an unwritable database. */
   dropped = 0;
 
-  constructor(readonly info: WorkflowInfo) {
+  constructor(readonly info: WorkflowInfo, readonly limits: RowLimits = { appendedRows: MAX_APPENDED_ROWS, finishedTasks: MAX_FINISHED_UNWRITTEN }) {
     this.#workflow = new Array(wireColumns('workflow').length).fill(null);
     const w = this.#workflow;
     w[WORKFLOW.workflow_name!] = info.workflowName;
@@ -147,6 +164,11 @@ export class RowBuilder {
       task.values[TASK.task_time_returned!] = seconds(time);
       if (state === 'exec_done' || state === 'memo_done') this.#counts.completed++;
       else this.#counts.failed++;
+      if (this.#finishedUnwritten >= this.limits.finishedTasks) {
+        this.#drop(taskId, task);
+        return at;
+      }
+      this.#finishedUnwritten++;
     }
     this.#markTask(task);
     return at;
@@ -284,8 +306,20 @@ export class RowBuilder {
     node.dirty = true;
   }
 
+  /** Forgets a finished task whose rows cannot be kept: it and its tries are not written. */
+  #drop(taskId: number, task: LiveTask): void {
+    this.#tasks.delete(taskId);
+    task.dropped = true;
+    this.dropped++;
+    for (const attempt of task.tries) {
+      if (attempt === undefined) continue;
+      attempt.dropped = true;
+      this.dropped++;
+    }
+  }
+
   #append(table: 'status' | 'block' | 'resource' | 'dependency', ...values: unknown[]): void {
-    if (this.#appendedRows >= MAX_APPENDED_ROWS) { this.dropped++; return; }
+    if (this.#appendedRows >= this.limits.appendedRows) { this.dropped++; return; }
     const rows = this.#appended[table];
     for (const value of values) rows.push(value);
     this.#appendedRows++;
@@ -320,20 +354,23 @@ export class RowBuilder {
       const flat: unknown[] = [];
       for (const task of this.#dirtyTasks) {
         task.dirty = false;
+        if (task.dropped) continue;
         for (const value of task.values) flat.push(value);
         if (task.final) this.#tasks.delete(task.values[TASK.task_id!] as number);
       }
       this.#dirtyTasks = [];
-      rows.task = flat;
+      this.#finishedUnwritten = 0;
+      if (flat.length > 0) rows.task = flat;
     }
     if (this.#dirtyTries.length > 0) {
       const flat: unknown[] = [];
       for (const attempt of this.#dirtyTries) {
         attempt.dirty = false;
+        if (attempt.dropped) continue;
         for (const value of attempt.values) flat.push(value);
       }
       this.#dirtyTries = [];
-      rows.try = flat;
+      if (flat.length > 0) rows.try = flat;
     }
     const nodes: unknown[] = [];
     for (const node of this.#nodes.values()) {

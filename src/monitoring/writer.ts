@@ -8,7 +8,7 @@
  * It writes at most once a second (WRITE_INTERVAL_MS), so that a task's rows that change
  * within that second are written once, in their latest state, instead of once per state.
  * When the database cannot be written it keeps the rows (changes to a row coalesce; at most
- * MAX_APPENDED_ROWS log rows wait), retries with backoff, and tells the recorder, which
+ * 2,000,000 log rows and the rows of 1,000,000 finished tasks wait: see RowBuilder), retries with backoff, and tells the recorder, which
  * logs once. If the driver goes away without closing it (killed, or it exited without
  * `cleanup()`), it writes what it has, leaving the run's end time empty, and exits.
  */

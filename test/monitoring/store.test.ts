@@ -9,6 +9,7 @@ import { sampleProcess } from '../../src/monitoring/resource-sampler.js';
 import { RowBuilder } from '../../src/monitoring/row-builder.js';
 import { createSchemaStatements, TABLE_NAMES } from '../../src/monitoring/schema.js';
 import { SqliteStore } from '../../src/monitoring/sqlite-store.js';
+import { wireColumns } from '../../src/monitoring/store.js';
 import { tempDir } from '../helpers.js';
 
 const info = { runId: 'run-1', workflowName: 'w', workflowVersion: null, startedAt: 1_000_000, host: 'h', user: 'u', runDir: '/r', resourceInterval: 1 };
@@ -104,4 +105,28 @@ test("a try's running time lies between its launch and its return whatever the w
   assert.deepEqual(history(2), ['launched', 'running', 'exec_done']);
   assert.deepEqual(db.prepare('SELECT task_status_name AS s FROM task ORDER BY task_id').all(), [{ s: 'running' }, { s: 'exec_done' }]);
   db.close();
+});
+
+test('while the database cannot take rows, the rows of finished tasks beyond the limit are dropped and counted; running tasks are kept', () => {
+  const builder = new RowBuilder(info, { appendedRows: 1000, finishedTasks: 3 });
+  const events = new EventBuffer();
+  const executor = events.stringId('threads');
+  const app = events.stringId('work');
+  for (let id = 0; id < 6; id++) {
+    events.push(EventKind.Submitted, id, 0, 2_000_000 + id, app);
+    events.push(EventKind.Launched, id, 0, 2_000_000 + id, executor);
+    // Tasks 0-4 finish; task 5 still runs.
+    if (id < 5) events.push(EventKind.State, id, 0, 2_000_100 + id, STATE_CODES['exec_done']!);
+  }
+  builder.apply(events.take()!);
+  const first = builder.take();
+  const taskIds = (rows: unknown[] | undefined, width: number) => Array.from({ length: (rows?.length ?? 0) / width }, (_, i) => rows![i * width]);
+  const taskWidth = wireColumns('task').length; // task_id comes first
+  assert.deepEqual(taskIds(first.rows.task, taskWidth), [0, 1, 2, 5]);
+  assert.equal(first.rows.try!.length / wireColumns('try').length, 4, 'the tries of the kept tasks');
+  assert.equal(builder.dropped, 4, 'two tasks and their two tries');
+  // Once rows are taken (written), finished tasks are kept again; the running one finishes normally.
+  events.push(EventKind.State, 5, 0, 2_000_200, STATE_CODES['exec_done']!);
+  builder.apply(events.take()!);
+  assert.deepEqual(taskIds(builder.take().rows.task, taskWidth), [5]);
 });
