@@ -142,7 +142,8 @@ const MONITORING_CHECKS: Record<keyof MonitoringOptions, Check> = {
   dbUrl: (v) => (typeof v === 'string' && v.length > 0 && (!/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(sqlite|postgres|postgresql):\/\//i.test(v))
     ? undefined : "a path, a 'sqlite:///…' URL or a 'postgresql://…' URL"),
   resourceMonitoringEnabled: bool,
-  resourceMonitoringInterval: positiveNumber,
+  // 0: no resource samples, as in Parsl.
+  resourceMonitoringInterval: nonNegativeNumber,
   workflowName: text,
   workflowVersion: text,
 };

@@ -23,7 +23,9 @@ test('monitoring options are checked key by key; a bad one is a ConfigurationErr
   }
   rejectsKey({ executors: [threads()], monitoring: { dbURL: 'x.db' } }, 'monitoring.dbURL');
   rejectsKey({ executors: [threads()], monitoring: { dbUrl: 'mysql://localhost/db' } }, 'monitoring.dbUrl');
-  rejectsKey({ executors: [threads()], monitoring: { resourceMonitoringInterval: 0 } }, 'monitoring.resourceMonitoringInterval');
+  rejectsKey({ executors: [threads()], monitoring: { resourceMonitoringInterval: -1 } }, 'monitoring.resourceMonitoringInterval');
+  // 0 turns sampling off, as in Parsl.
+  assert.doesNotThrow(() => defineConfig({ executors: [threads()], monitoring: { resourceMonitoringInterval: 0 } }));
   rejectsKey({ executors: [threads()], monitoring: { resourceMonitoringEnabled: 'no' } }, 'monitoring.resourceMonitoringEnabled');
   rejectsKey({ executors: [threads()], monitoring: { workflowName: 3 } }, 'monitoring.workflowName');
 });

@@ -158,3 +158,24 @@ test('a join app\'s try is recorded on _parsl_internal with the tasks it joined 
     db.close();
   }
 });
+
+test('Parsl\'s row counts for one task on threads with resourceMonitoringInterval 0: one run, task and try, a running time, no resource rows', async () => {
+  const dir = tempDir();
+  const sleepy = app(async function sleepy() { await new Promise((resolve) => setTimeout(resolve, 1500)); return 5; });
+  {
+    await using dfk = await load({ executors: [new ThreadPoolExecutor()], runDir: dir, monitoring: { dbUrl: `sqlite:///${dir}/monitoring.db`, resourceMonitoringInterval: 0 } });
+    assert.equal(await sleepy(), 5);
+    void dfk;
+  }
+  const db = sqliteQuery(join(dir, 'monitoring.db'));
+  try {
+    const count = async (sql: string) => Number(Object.values((await db.query(sql))[0]!)[0]);
+    assert.equal(await count('SELECT COUNT(*) FROM workflow'), 1);
+    assert.equal(await count('SELECT COUNT(*) FROM task'), 1);
+    assert.equal(await count('SELECT COUNT(*) FROM try'), 1);
+    assert.equal(await count("SELECT COUNT(*) FROM status, try WHERE status.task_id = try.task_id AND status.task_status_name = 'exec_done' AND task_try_time_running IS NULL"), 0);
+    assert.equal(await count('SELECT COUNT(*) FROM resource'), 0);
+  } finally {
+    db.close();
+  }
+});
