@@ -283,11 +283,13 @@ export class RowBuilder {
     }
   }
 
+  /** A manager's row for its state now: an active one, or (once gone) an inactive one. */
   #node(report: NodeReport, time: number): void {
-    let node = this.#nodes.get(report.uid);
+    const key = `${report.uid}\u0000${report.active ? 1 : 0}`;
+    let node = this.#nodes.get(key);
     if (node === undefined) {
       node = { values: new Array(WIDTH.node).fill(null), dirty: false };
-      this.#nodes.set(report.uid, node);
+      this.#nodes.set(key, node);
     }
     const values = node.values;
     values[NODE.hostname!] = report.hostname;

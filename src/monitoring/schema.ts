@@ -128,9 +128,10 @@ export const TABLES = {
     indexes: [['run_id', 'executor_label', 'block_id', 'timestamp'], ['run_id', 'timestamp']],
   },
   node: {
-    doc: 'One row per manager (uid) per run, updated as it changes: host, block, cores, total '
-      + 'memory (bytes), workers, active (1 while connected) and last_heartbeat; python_v holds '
-      + 'the Node.js version. A thread executor appears as one node (uid = its label).',
+    doc: 'A manager\'s states, as Parsl logs them: one row while it is active (1, updated with '
+      + 'each heartbeat) and one once it is gone (active 0, its last values), per manager (uid) '
+      + 'per run: host, block, cores, total memory (bytes), workers and last_heartbeat; python_v '
+      + 'holds the Node.js version. A thread executor appears as one node (uid = its label).',
     autoId: true,
     columns: [
       text('run_id', true), text('hostname', true), text('uid', true), text('block_id', true),
@@ -140,7 +141,7 @@ export const TABLES = {
       // parsl-ts additions:
       text('executor_label'), time('time_registered'), real('manager_memory_resident'),
     ],
-    key: ['run_id', 'uid'],
+    key: ['run_id', 'uid', 'active'],
     indexes: [['run_id', 'block_id'], ['run_id', 'hostname']],
   },
   resource: {
@@ -255,7 +256,9 @@ export function quoteIdent(name: string): string {
  * They run in order inside one transaction.
  */
 export function createSchemaStatements(dialect: Dialect): string[] {
-  const statements: string[] = [];
+  // Databases of parsl-ts 0.1 keyed node rows by (run_id, uid) in a constraint (SQLite's
+  // is rebuilt by the SQLite store: see OLD_NODE_KEY).
+  const statements: string[] = dialect === 'postgresql' ? ['ALTER TABLE IF EXISTS "node" DROP CONSTRAINT IF EXISTS "node_run_id_uid_key"'] : [];
   for (const name of TABLE_NAMES) {
     const spec: TableSpec = TABLES[name];
     const lines: string[] = [];
@@ -267,11 +270,13 @@ export function createSchemaStatements(dialect: Dialect): string[] {
     for (const column of spec.columns) {
       lines.push(`${quoteIdent(column.name)} ${SQL_TYPES[column.type]}${column.notNull ? ' NOT NULL' : ''}`);
     }
-    if (spec.key) {
-      const keyColumns = spec.key.map(quoteIdent).join(', ');
-      lines.push(spec.autoId ? `UNIQUE (${keyColumns})` : `PRIMARY KEY (${keyColumns})`);
-    }
+    // A table with its own id has its key as a unique index, which a later version can
+    // change without rebuilding the table.
+    if (spec.key && !spec.autoId) lines.push(`PRIMARY KEY (${spec.key.map(quoteIdent).join(', ')})`);
     statements.push(`CREATE TABLE IF NOT EXISTS ${quoteIdent(name)} (\n  ${lines.join(',\n  ')}\n)`);
+    if (spec.key && spec.autoId) {
+      statements.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(`ux_${name}_key`)} ON ${quoteIdent(name)} (${spec.key.map(quoteIdent).join(', ')})`);
+    }
     for (const indexColumns of spec.indexes) {
       const indexName = `ix_${name}_${indexColumns.join('_')}`;
       statements.push(`CREATE INDEX IF NOT EXISTS ${quoteIdent(indexName)} ON ${quoteIdent(name)} `
@@ -280,3 +285,6 @@ export function createSchemaStatements(dialect: Dialect): string[] {
   }
   return statements;
 }
+
+/** How an SQLite `node` table of parsl-ts 0.1 declared its key (one row per manager). */
+export const OLD_NODE_KEY = 'UNIQUE ("run_id", "uid")';

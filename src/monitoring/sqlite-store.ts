@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { createSchemaStatements, type TableName } from './schema.js';
+import { OLD_NODE_KEY, createSchemaStatements, type TableName } from './schema.js';
 import { forEachChunk, insertSql, type MonitoringStore, type RowBatch } from './store.js';
 
 /** Rows per INSERT statement (SQLite allows 32,766 parameters; the widest table has 18 columns). */
@@ -32,7 +32,11 @@ export class SqliteStore implements MonitoringStore {
       db.pragma('journal_mode = WAL');
       // WAL with synchronous=NORMAL is safe against corruption; a power cut may lose the last batch.
       db.pragma('synchronous = NORMAL');
-      db.transaction(() => { for (const statement of createSchemaStatements('sqlite')) db.exec(statement); })();
+      db.transaction(() => {
+        const oldNode = upgradeOldNodeTable(db);
+        for (const statement of createSchemaStatements('sqlite')) db.exec(statement);
+        if (oldNode) db.exec(`INSERT INTO "node" SELECT * FROM "${oldNode}"; DROP TABLE "${oldNode}"`);
+      })();
     } catch (error) {
       db.close();
       throw error;
@@ -65,4 +69,19 @@ export class SqliteStore implements MonitoringStore {
     this.#db = undefined;
     if (db?.open) db.close();
   }
+}
+
+/**
+ * A `node` table of parsl-ts 0.1 (one row per manager, a key SQLite cannot drop) is moved
+ * aside with its indexes dropped, so that the schema statements create the current one;
+ * returns the old table's name, whose rows then go into the new one.
+ */
+function upgradeOldNodeTable(db: Database.Database): string | undefined {
+  const table = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'node'").get() as { sql: string } | undefined;
+  if (table === undefined || !table.sql.includes(OLD_NODE_KEY)) return undefined;
+  const aside = 'node_parsl_ts_0_1';
+  db.exec(`ALTER TABLE "node" RENAME TO "${aside}"`);
+  const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL").all(aside) as { name: string }[];
+  for (const { name } of indexes) db.exec(`DROP INDEX "${name}"`);
+  return aside;
 }

@@ -167,7 +167,8 @@ test('failures come a page at a time with every try and its error; blocks with t
     { run_id: RUN, block_id: '0', job_id: '17', timestamp: T0, status: 'PENDING' },
     { run_id: RUN, block_id: '0', job_id: '17', timestamp: T0 + 5, status: 'FAILED', scheduler_message: 'NodeFail\nstderr: srun: error' },
   ]);
-  fixture.insert('node', { run_id: RUN });
+  // A manager's row while active, then once gone: the blocks page shows it once, as it is now.
+  fixture.insert('node', [{ run_id: RUN, active: 1, timestamp: T0 + 1 }, { run_id: RUN, active: 0, timestamp: T0 + 4 }]);
   const db = await openDashboardDatabase(fixture.path);
   const first = await failures(db, RUN, 'failed', 0);
   assert.equal(first.total, 30);
@@ -177,6 +178,7 @@ test('failures come a page at a time with every try and its error; blocks with t
   const [block] = await blocks(db, RUN);
   assert.deepEqual(block!.history.map((h) => h.status), ['PENDING', 'FAILED']);
   assert.deepEqual([block!.status, block!.jobId, block!.message, block!.tries, block!.nodes.length], ['FAILED', '17', 'NodeFail\nstderr: srun: error', 60, 1]);
+  assert.equal(block!.nodes[0]!.active, false);
   await db.close();
 });
 

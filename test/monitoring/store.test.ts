@@ -130,3 +130,36 @@ test('while the database cannot take rows, the rows of finished tasks beyond the
   builder.apply(events.take()!);
   assert.deepEqual(taskIds(builder.take().rows.task, taskWidth), [5]);
 });
+
+test('an SQLite database of parsl-ts 0.1 (one node row per manager) is upgraded in place: its node rows kept, a manager now gets an active and an inactive row', async () => {
+  const path = join(tempDir(), 'm.db');
+  const old = new Database(path);
+  old.exec(`CREATE TABLE "node" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "run_id" TEXT NOT NULL, "hostname" TEXT NOT NULL, "uid" TEXT NOT NULL,
+    "block_id" TEXT NOT NULL, "cpu_count" INTEGER NOT NULL, "total_memory" DOUBLE PRECISION NOT NULL, "active" INTEGER NOT NULL,
+    "worker_count" INTEGER NOT NULL, "python_v" TEXT NOT NULL, "timestamp" DOUBLE PRECISION NOT NULL, "last_heartbeat" DOUBLE PRECISION NOT NULL,
+    "executor_label" TEXT, "time_registered" DOUBLE PRECISION, "manager_memory_resident" DOUBLE PRECISION, UNIQUE ("run_id", "uid"))`);
+  old.exec(`CREATE INDEX "ix_node_run_id_block_id" ON "node" ("run_id", "block_id")`);
+  old.exec(`INSERT INTO node (run_id, hostname, uid, block_id, cpu_count, total_memory, active, worker_count, python_v, "timestamp", last_heartbeat)
+    VALUES ('old-run', 'h', 'm1', '0', 2, 1e9, 0, 2, 'v20', 1000, 1000)`);
+  old.close();
+  const store = new SqliteStore(path);
+  const builder = new RowBuilder(info);
+  const events = new EventBuffer();
+  const report = { executorLabel: 'htex', uid: 'm1', hostname: 'h', blockId: '0', cpuCount: 2, totalMemory: 1e9, workerCount: 2, nodeVersion: 'v20', registeredAt: 2_000_000, lastHeartbeat: 2_000_000 };
+  events.side({ kind: 'node', report: { ...report, active: true }, time: 2_000_000 });
+  events.side({ kind: 'node', report: { ...report, active: true, lastHeartbeat: 2_001_000 }, time: 2_001_000 });
+  events.side({ kind: 'node', report: { ...report, active: false, lastHeartbeat: 2_001_000 }, time: 2_002_000 });
+  builder.apply(events.take()!);
+  await store.write(builder.take());
+  await store.close();
+  const db = new Database(path, { readonly: true });
+  assert.deepEqual(db.prepare('SELECT run_id, active, last_heartbeat FROM node ORDER BY id').all(), [
+    { run_id: 'old-run', active: 0, last_heartbeat: 1000 },
+    { run_id: 'run-1', active: 1, last_heartbeat: 2001 },
+    { run_id: 'run-1', active: 0, last_heartbeat: 2001 },
+  ]);
+  const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'node' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((i) => i.name);
+  assert.deepEqual(indexes, ['ix_node_run_id_block_id', 'ix_node_run_id_hostname', 'ux_node_key']);
+  assert.deepEqual(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'node_parsl_ts%'").get(), { n: 0 }, 'the old table is gone');
+  db.close();
+});

@@ -137,9 +137,12 @@ export async function blocks(db: DashboardDatabase, runId: string): Promise<Bloc
     block.jobId = (row['job_id'] as string | null) ?? block.jobId;
     if (message) block.message = message;
   }
-  const nodes = await db.all(`SELECT executor_label, block_id, hostname, uid, worker_count, cpu_count, total_memory, active, last_heartbeat
-    FROM node WHERE run_id = ? ORDER BY hostname, uid`, [runId]);
-  for (const row of nodes) {
+  // A manager has a row while active and one once gone: show its latest.
+  const nodeRows = await db.all(`SELECT executor_label, block_id, hostname, uid, worker_count, cpu_count, total_memory, active, last_heartbeat
+    FROM node WHERE run_id = ? ORDER BY hostname, uid, "timestamp"`, [runId]);
+  const latest = new Map<string, Record<string, unknown>>();
+  for (const row of nodeRows) latest.set(String(row['uid']), row);
+  for (const row of latest.values()) {
     const block = byKey.get(`${row['executor_label']}/${row['block_id']}`)
       ?? [...byKey.values()].find((b) => b.blockId === String(row['block_id']));
     block?.nodes.push({

@@ -87,7 +87,7 @@ export async function workflowSummary(db: DashboardDatabase, runId: string): Pro
   const states = await taskStateCounts(db, runId);
   const [tries] = await db.all('SELECT count(*) AS tries, sum(CASE WHEN try_id > 0 THEN 1 ELSE 0 END) AS retries FROM "try" WHERE run_id = ?', [runId]);
   const [blocks] = await db.all('SELECT count(DISTINCT executor_label || \'/\' || block_id) AS n FROM block WHERE run_id = ?', [runId]);
-  const [nodes] = await db.all('SELECT count(*) AS n FROM node WHERE run_id = ?', [runId]);
+  const [nodes] = await db.all('SELECT count(DISTINCT uid) AS n FROM node WHERE run_id = ?', [runId]);
   return {
     workflow,
     states,
