@@ -1,11 +1,14 @@
 /**
  * The monitoring database under stress: a reader holding a read transaction open, a
- * database locked by another writer, a database that cannot be created. The workflow always
+ * database locked by another writer, a database that cannot be created, a PostgreSQL
+ * server that cannot be reached, a disk that fills up. The workflow always
  * completes; the error is logged once with its cause; nothing is lost that could be written.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { app, load, ThreadPoolExecutor, type DataFlowKernel } from '../../src/index.js';
@@ -63,7 +66,6 @@ test('a reader holding a read transaction open (as a sqlite3 shell would) neithe
 test('a database locked by another writer: the workflow completes, the error is logged once, and the rows arrive once the lock is released', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const path = join(dir, 'runinfo', 'monitoring.db');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'runinfo'), { recursive: true });
   const locker = new Database(path);
   locker.pragma('journal_mode = WAL');
@@ -106,4 +108,68 @@ test('a database that cannot be created: the workflow completes, the cause is lo
   assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, 'logged once');
   assert.match(text, /monitoring: cannot write to the database .*not-a-directory\/monitoring\.db: (ENOTDIR|EEXIST)/);
   assert.match(text, /monitoring: gave up waiting for the database/);
+});
+
+test('a PostgreSQL server that cannot be reached: the workflow completes, the cause is logged once, cleanup returns', { timeout: 60_000 }, async () => {
+  // A port nobody listens on: take one, then free it.
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port: taken } = server.address() as AddressInfo;
+      server.close(() => resolve(taken));
+    });
+  });
+  const dir = tempDir();
+  const dfk = await monitoredRun(dir, `postgresql://parsl:secret@127.0.0.1:${port}/postgres`);
+  try {
+    for (let round = 0; round < 3; round++) {
+      assert.equal((await Promise.all(Array.from({ length: 50 }, (_, i) => square(i))))[9], 81);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  } finally {
+    await dfk.cleanup();
+  }
+  const text = readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+  assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, 'logged once');
+  assert.match(text, new RegExp(`monitoring: cannot write to the database postgresql://parsl:\\*\\*\\*@127\\.0\\.0\\.1:${port}/postgres: .*ECONNREFUSED`));
+  assert.doesNotMatch(text, /secret/, 'the password is never logged');
+  assert.match(text, /monitoring: gave up waiting for the database/);
+});
+
+test('a disk that fills up: the workflow completes, SQLITE_FULL is logged once, and what was written before stays readable', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir();
+  const mount = join(dir, 'small-fs');
+  mkdirSync(mount);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { encoding: 'utf8' });
+  if (mounted.status !== 0) {
+    t.skip(`cannot mount a tmpfs here (${(mounted.stderr || mounted.error?.message || '').trim()})`);
+    return;
+  }
+  try {
+    const path = join(mount, 'monitoring.db');
+    const dfk = await monitoredRun(dir, path);
+    try {
+      // About a kilobyte of rows a task: a 1 MB disk is full within a few thousand.
+      for (let round = 0; round < 12; round++) {
+        const results = await Promise.all(Array.from({ length: 500 }, (_, i) => square(i)));
+        assert.equal(results[499], 499 * 499);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      await dfk.cleanup();
+    }
+    const text = readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+    assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, `logged once:\n${text.split('\n').filter((l) => l.includes('monitoring')).join('\n')}`);
+    assert.match(text, /monitoring: cannot write to the database .*monitoring\.db: SQLITE_FULL/);
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal((db.pragma('quick_check', { simple: true })), 'ok', 'the database is intact');
+      const written = count(db, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId);
+      assert.ok(written > 0 && written < 6000, `tasks written before the disk filled: ${written}`);
+    } finally {
+      db.close();
+    }
+  } finally {
+    const unmounted = spawnSync('umount', [mount]);
+    if (unmounted.status !== 0) spawnSync('umount', ['-l', mount]);
+  }
 });
