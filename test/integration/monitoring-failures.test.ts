@@ -33,6 +33,20 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 
 const count = (db: Database.Database, sql: string, ...params: unknown[]) => (db.prepare(sql).get(...params) as { n: number }).n;
 
+/** Three rounds of tasks recorded to a database that is never writable; returns the run's parsl.log. */
+async function runUnwritable(dir: string, dbUrl: string): Promise<string> {
+  const dfk = await monitoredRun(dir, dbUrl);
+  try {
+    for (let round = 0; round < 3; round++) {
+      assert.equal((await Promise.all(Array.from({ length: 50 }, (_, i) => square(i))))[9], 81, 'the workflow goes on');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  } finally {
+    await dfk.cleanup();
+  }
+  return readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+}
+
 test('a reader holding a read transaction open (as a sqlite3 shell would) neither blocks nor loses a write', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const path = join(dir, 'runinfo', 'monitoring.db');
@@ -95,16 +109,7 @@ test('a database locked by another writer: the workflow completes, the error is 
 test('a database that cannot be created: the workflow completes, the cause is logged once, cleanup returns', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'not-a-directory'), '');
-  const dfk = await monitoredRun(dir, join(dir, 'not-a-directory', 'monitoring.db'));
-  try {
-    for (let round = 0; round < 3; round++) {
-      assert.equal((await Promise.all(Array.from({ length: 50 }, (_, i) => square(i))))[7], 49);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  } finally {
-    await dfk.cleanup();
-  }
-  const text = readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+  const text = await runUnwritable(dir, join(dir, 'not-a-directory', 'monitoring.db'));
   assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, 'logged once');
   assert.match(text, /monitoring: cannot write to the database .*not-a-directory\/monitoring\.db: (ENOTDIR|EEXIST)/);
   assert.match(text, /monitoring: gave up waiting for the database/);
@@ -119,16 +124,7 @@ test('a PostgreSQL server that cannot be reached: the workflow completes, the ca
     });
   });
   const dir = tempDir();
-  const dfk = await monitoredRun(dir, `postgresql://parsl:secret@127.0.0.1:${port}/postgres`);
-  try {
-    for (let round = 0; round < 3; round++) {
-      assert.equal((await Promise.all(Array.from({ length: 50 }, (_, i) => square(i))))[9], 81);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  } finally {
-    await dfk.cleanup();
-  }
-  const text = readFileSync(join(dfk.runDir, 'parsl.log'), 'utf8');
+  const text = await runUnwritable(dir, `postgresql://parsl:secret@127.0.0.1:${port}/postgres`);
   assert.equal(text.match(/monitoring: cannot write to the database/g)?.length, 1, 'logged once');
   assert.match(text, new RegExp(`monitoring: cannot write to the database postgresql://parsl:\\*\\*\\*@127\\.0\\.0\\.1:${port}/postgres: .*ECONNREFUSED`));
   assert.doesNotMatch(text, /secret/, 'the password is never logged');
