@@ -146,12 +146,15 @@ test('a disk that fills up: the workflow completes, SQLITE_FULL is logged once, 
     try {
       // A first round written while there is room.
       assert.equal((await Promise.all(Array.from({ length: 20 }, (_, i) => square(i))))[19], 361);
-      const reader = new Database(path, { readonly: true, timeout: 0 });
-      try {
-        await until(() => { try { return count(reader, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId) === 20; } catch { return false; } }, 'the first 20 tasks written');
-      } finally {
-        reader.close();
-      }
+      // The writer creates the file at its first write: open it anew each time.
+      await until(() => {
+        try {
+          const reader = new Database(path, { readonly: true, fileMustExist: true, timeout: 0 });
+          try { return count(reader, 'SELECT count(*) AS n FROM task WHERE run_id = ?', dfk.runId) === 20; } finally { reader.close(); }
+        } catch {
+          return false;
+        }
+      }, 'the first 20 tasks written');
       // About a kilobyte of rows a task: a 1 MB disk is full within a few thousand.
       for (let round = 0; round < 12; round++) {
         const results = await Promise.all(Array.from({ length: 500 }, (_, i) => square(i)));
